@@ -1,0 +1,331 @@
+/*
+ * strata.h - embeddable schema migrations for PostgreSQL.
+ *
+ * This header is the API reference. Conventions, true for every function
+ * unless its comment says otherwise:
+ *
+ *  - Functions return STRATA_OK (0) or a negative STRATA_E* code. The text
+ *    of the last failure is available from strata_errmsg().
+ *  - Output parameters are named `out` and are written only on success.
+ *    strata_open/strata_open_conn take it first; calls on a handle take the
+ *    handle first and `out` last (the shape of design.md section 6).
+ *  - Strings passed in are copied; the caller keeps ownership. Strings
+ *    returned are borrowed from the object they come from and stay valid
+ *    until that object is freed (or, for strata_errmsg, until the next call
+ *    on the handle).
+ *  - Every object the library allocates has its own _free/_close function,
+ *    and each of those accepts NULL.
+ *  - A handle is used by one thread at a time. The library holds no global
+ *    mutable state, never calls exit() and never prints.
+ *  - Public structs use fixed-width types only, so FFI layers (ctypes, cffi,
+ *    Rust, Go) can bind them directly.
+ */
+#ifndef STRATA_H
+#define STRATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define STRATA_API
+#elif defined(__GNUC__)
+#define STRATA_API __attribute__((visibility("default")))
+#else
+#define STRATA_API
+#endif
+
+#define STRATA_VERSION_MAJOR 0
+#define STRATA_VERSION_MINOR 1
+#define STRATA_VERSION_PATCH 0
+#define STRATA_VERSION_STRING "0.1.0"
+
+/** Target version meaning "every migration". */
+#define STRATA_LATEST INT64_MAX
+
+/** Error codes. Stable: values never change meaning. */
+enum strata_error {
+    STRATA_OK = 0,
+    STRATA_ERROR = -1,           /* unclassified failure */
+    STRATA_ENOMEM = -2,          /* out of memory */
+    STRATA_EINVAL = -3,          /* invalid argument (NULL handle, bad option) */
+    STRATA_ECONNECT = -4,        /* could not connect, or connection lost */
+    STRATA_ESQL = -5,            /* a migration or history statement failed */
+    STRATA_EIO = -6,             /* a file or directory could not be read */
+    STRATA_EPARSE = -7,          /* malformed migration source or directive */
+    STRATA_EDUPLICATE = -8,      /* two migrations share a version */
+    STRATA_ELOCKED = -9,         /* another migrator held the lock too long */
+    STRATA_ECHECKSUM = -10,      /* an applied migration was edited */
+    STRATA_EORDER = -11,         /* pending migration older than applied ones */
+    STRATA_EUNKNOWN = -12,       /* strict mode: applied versions unknown here */
+    STRATA_EDIRTY = -13,         /* a no-transaction migration did not finish */
+    STRATA_EIRREVERSIBLE = -14,  /* revert needs down SQL that is missing */
+    STRATA_ENODB = -15,          /* the handle was opened without a database */
+    STRATA_ELINT = -16,          /* lint enforcement refused to apply */
+    STRATA_ENOTFOUND = -17       /* no such version */
+};
+
+typedef struct strata strata;
+
+/**
+ * strata_version - the library's version as "MAJOR.MINOR.PATCH".
+ * Returns a static string.
+ */
+STRATA_API const char *strata_version(void);
+
+/**
+ * strata_open - create a handle and connect.
+ * @out: receives the handle. It is set even when connecting fails, so that
+ *       strata_errmsg() can explain why; the caller always strata_close()s it.
+ *       It is left untouched only on STRATA_ENOMEM / STRATA_EINVAL.
+ * @conninfo: libpq connection string or URI; "" uses libpq's PG* environment;
+ *       NULL opens a handle with no database (lint, embed, offline listing).
+ * Errors: STRATA_ECONNECT, STRATA_ENOMEM, STRATA_EINVAL (out is NULL).
+ * Passwords never appear in the handle's error messages.
+ */
+STRATA_API int strata_open(strata **out, const char *conninfo);
+
+struct pg_conn;
+/**
+ * strata_open_conn - create a handle over the application's connection.
+ * @conn: a libpq PGconn*, borrowed: not closed by strata_close(). It must be
+ *        idle (no open transaction). strata leaves it as it was given: no
+ *        transaction left open, settings restored, notice receiver restored,
+ *        advisory lock released.
+ * Errors: STRATA_EINVAL (NULL conn or out), STRATA_ECONNECT (bad status).
+ * As with strata_open, *out is set when the failure is STRATA_ECONNECT.
+ */
+STRATA_API int strata_open_conn(strata **out, struct pg_conn *conn);
+
+/** strata_close - free the handle and close an owned connection. NULL: no-op. */
+STRATA_API void strata_close(strata *s);
+
+/**
+ * strata_errmsg - the message of the last failure on @s ("" when none).
+ * Owned by @s; valid until the next call on @s. NULL @s gives a static text.
+ */
+STRATA_API const char *strata_errmsg(const strata *s);
+
+/** strata_strerror - static description of an error code. */
+STRATA_API const char *strata_strerror(int code);
+
+/* ------------------------------------------------------------------ */
+/* Migration set                                                       */
+
+/** One migration as held in memory; what strata-embed generates. */
+typedef struct strata_migration_def {
+    int64_t version;        /* > 0, unique within the set */
+    const char *name;       /* display name; may be NULL or "" */
+    const char *up_sql;     /* required; directives in its leading comments */
+    const char *down_sql;   /* NULL: no down (irreversible) */
+} strata_migration_def;
+
+/**
+ * strata_add_migrations - add migrations from memory.
+ * @defs: array of @n definitions; the strings are copied.
+ * Directives in each up_sql are parsed here. Nothing is added when any
+ * definition is rejected.
+ * Errors: STRATA_EINVAL (version <= 0, NULL up_sql), STRATA_EPARSE (bad
+ * directive, NUL-free invalid UTF-8, empty up), STRATA_EDUPLICATE.
+ */
+STRATA_API int strata_add_migrations(strata *s, const strata_migration_def *defs, size_t n);
+
+/**
+ * strata_add_dir - read a migration directory (sqlx / golang-migrate pairs
+ * and simple files, dbmate and goose markers, diesel directories).
+ * Every malformed `.sql` entry is an error naming its path; nothing is added
+ * when any entry is rejected.
+ * Errors: STRATA_EIO (missing or unreadable), STRATA_EPARSE, STRATA_EDUPLICATE.
+ */
+STRATA_API int strata_add_dir(strata *s, const char *path);
+
+/**
+ * strata_add_file - read one migration file (as it would be read inside a
+ * directory). Used by `strata lint FILE`. Errors as strata_add_dir.
+ */
+STRATA_API int strata_add_file(strata *s, const char *path);
+
+/** strata_migration_count - number of migrations registered on @s. */
+STRATA_API size_t strata_migration_count(const strata *s);
+
+/**
+ * strata_migration_get - the migration at @index (in version order).
+ * @out: filled with borrowed strings owned by @s (valid until the next
+ *       add call or strata_close).
+ * Errors: STRATA_EINVAL, STRATA_ENOTFOUND (index out of range).
+ */
+STRATA_API int strata_migration_get(const strata *s, size_t index, strata_migration_def *out);
+
+/**
+ * strata_migration_source - the file the migration at @index was read from
+ * ("version_name" for migrations added from memory). Borrowed from @s;
+ * NULL when @index is out of range.
+ */
+STRATA_API const char *strata_migration_source(const strata *s, size_t index);
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+
+enum strata_phase {
+    STRATA_PHASE_ALL = 0,
+    STRATA_PHASE_EXPAND = 1,
+    STRATA_PHASE_CONTRACT = 2
+};
+
+/**
+ * strata_set_history_table - "table" or "schema.table" (default
+ * "strata_history" in the connection's current schema). Identifiers are
+ * quoted by the library. Errors: STRATA_EINVAL (empty, too many dots).
+ */
+STRATA_API int strata_set_history_table(strata *s, const char *name);
+/** How long to wait for another migrator's lock, ms (default 60000). */
+STRATA_API int strata_set_lock_wait_ms(strata *s, int64_t ms);
+/** lock_timeout for migration statements, ms (default 5000; 0 = off). */
+STRATA_API int strata_set_lock_timeout_ms(strata *s, int64_t ms);
+/** statement_timeout for migration statements, ms (default 0 = off). */
+STRATA_API int strata_set_statement_timeout_ms(strata *s, int64_t ms);
+/** Retries after lock_not_available (55P03), default 3; 0 = none. */
+STRATA_API int strata_set_retries(strata *s, int32_t retries);
+/** First retry backoff, ms (default 500), doubled each retry. */
+STRATA_API int strata_set_retry_backoff_ms(strata *s, int64_t ms);
+/** Apply phase: STRATA_PHASE_ALL (default), _EXPAND or _CONTRACT. */
+STRATA_API int strata_set_phase(strata *s, int32_t phase);
+/** Nonzero: apply pending migrations older than the newest applied one. */
+STRATA_API int strata_set_allow_out_of_order(strata *s, int32_t allow);
+/** Nonzero: applied versions unknown to this program are an error. */
+STRATA_API int strata_set_strict(strata *s, int32_t strict);
+/** Nonzero: report statements as STRATA_EVENT_DRY_RUN events, run nothing. */
+STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
+/** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
+STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
+/** Nonzero: apply continues a dirty migration from its failed statement. */
+STRATA_API int strata_set_resume(strata *s, int32_t resume);
+/** Interval of the blocker watch while a statement runs, ms (default 1000; 0 = off). */
+STRATA_API int strata_set_watch_interval_ms(strata *s, int64_t ms);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+
+enum strata_event_type {
+    STRATA_EVENT_MIGRATION_START = 1,  /* version, name */
+    STRATA_EVENT_MIGRATION_DONE = 2,   /* version, name, duration_ms */
+    STRATA_EVENT_STATEMENT_DONE = 3,   /* no-transaction: statement, duration_ms */
+    STRATA_EVENT_RETRY = 4,            /* lock_not_available: attempt, message */
+    STRATA_EVENT_NOTICE = 5,           /* server NOTICE/WARNING text */
+    STRATA_EVENT_UNKNOWN_VERSION = 6,  /* applied in the db, unknown here */
+    STRATA_EVENT_LOCK_WAIT = 7,        /* waiting for the migrator lock; pid = holder */
+    STRATA_EVENT_BLOCKED = 8,          /* pid blocks us; message = its query */
+    STRATA_EVENT_BATCH_PROGRESS = 9,   /* rows so far, statement = batch number */
+    STRATA_EVENT_SELF_MANAGED = 10,    /* migration runs its own BEGIN/COMMIT */
+    STRATA_EVENT_WARNING = 11,         /* e.g. split fallback to the scanner */
+    STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text */
+    STRATA_EVENT_REVERT_START = 13,
+    STRATA_EVENT_REVERT_DONE = 14,
+    STRATA_EVENT_SKIPPED_PHASE = 15    /* contract migration left for later */
+};
+
+/** An event; valid only during the callback. Strings may be NULL. */
+typedef struct strata_event {
+    int32_t type;          /* enum strata_event_type */
+    int32_t statement;     /* 1-based statement index, batch number, attempt */
+    int64_t version;       /* 0 when not about one migration */
+    const char *name;      /* migration name */
+    const char *message;   /* human-readable detail */
+    int64_t duration_ms;   /* -1 when not applicable */
+    int64_t rows;          /* rows so far (batch), -1 otherwise */
+    int32_t pid;           /* blocking / lock-holding backend, 0 otherwise */
+    int32_t reserved;
+} strata_event;
+
+typedef void (*strata_event_fn)(const strata_event *ev, void *payload);
+
+/** strata_set_event_callback - receive events; NULL @fn stops them. */
+STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *payload);
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+
+/**
+ * strata_apply - apply pending migrations with version <= @target
+ * (STRATA_LATEST for all), one transaction each, under the advisory lock.
+ * A run with nothing pending reads the history once and takes no lock.
+ * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
+ * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
+ * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.
+ */
+STRATA_API int strata_apply(strata *s, int64_t target);
+
+/**
+ * strata_revert - revert applied migrations with version > @target, in
+ * reverse order of application. Every one is checked for down SQL first.
+ * Errors: as strata_apply, plus STRATA_EIRREVERSIBLE.
+ */
+STRATA_API int strata_revert(strata *s, int64_t target);
+
+/** strata_revert_steps - revert the @n most recently applied migrations. */
+STRATA_API int strata_revert_steps(strata *s, int32_t n);
+
+/**
+ * strata_force - resolve a row by hand: @applied nonzero marks @version
+ * applied (recording the current checksum), zero removes its row (pending).
+ * Errors: STRATA_ENOTFOUND (applied: version unknown here), STRATA_ENODB.
+ */
+STRATA_API int strata_force(strata *s, int64_t version, int32_t applied);
+
+/**
+ * strata_accept - record the current checksum of an applied migration
+ * that was edited. Errors: STRATA_ENOTFOUND (not applied or unknown).
+ */
+STRATA_API int strata_accept(strata *s, int64_t version);
+
+/**
+ * strata_baseline - mark every known migration up to @version applied
+ * without running it. Errors: STRATA_ENOTFOUND (version unknown).
+ */
+STRATA_API int strata_baseline(strata *s, int64_t version);
+
+/* ------------------------------------------------------------------ */
+/* Status                                                              */
+
+enum strata_state {
+    STRATA_STATE_PENDING = 0,
+    STRATA_STATE_APPLIED = 1,
+    STRATA_STATE_MODIFIED = 2,      /* applied, checksum differs */
+    STRATA_STATE_UNKNOWN = 3,       /* in the database, not in the program */
+    STRATA_STATE_DIRTY = 4,
+    STRATA_STATE_OUT_OF_ORDER = 5   /* pending, older than the newest applied */
+};
+
+typedef struct strata_status_list strata_status_list;
+
+typedef struct strata_status_row {
+    int64_t version;
+    const char *name;
+    const char *phase;        /* "expand" or "contract" */
+    int32_t state;            /* enum strata_state */
+    int32_t failed_statement; /* dirty rows: 1-based, else 0 */
+    const char *state_name;   /* "applied", "pending", ... */
+    const char *applied_at;   /* ISO 8601, NULL when not applied */
+    int64_t duration_ms;      /* -1 when unknown */
+    const char *error;        /* dirty rows: the server's message, else NULL */
+} strata_status_row;
+
+/**
+ * strata_status - the state of every version known to the program or the
+ * database. With no database (strata_open(NULL)) every migration is pending.
+ * @out: owned by the caller; free with strata_status_free().
+ */
+STRATA_API int strata_status(strata *s, strata_status_list **out);
+STRATA_API size_t strata_status_count(const strata_status_list *st);
+/** Row @index, borrowed from @st; NULL when out of range. */
+STRATA_API const strata_status_row *strata_status_get(const strata_status_list *st, size_t index);
+STRATA_API void strata_status_free(strata_status_list *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRATA_H */

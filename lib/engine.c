@@ -1,0 +1,494 @@
+/* The runner: checks the database against the program's migrations, plans
+ * what to apply, takes the lock only when there is work, and runs each
+ * migration in the mode it asks for. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool same_checksum(const hist_row *h, const migration *m)
+{
+    return h->checksum_algo != 1 || memcmp(h->checksum, m->checksum, 32) == 0;
+}
+
+/* Problems with what is already recorded: edits, unknown and dirty rows. */
+static int check_history(strata *s, const history *h, bool quiet)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const hist_row *r = &h->rows[i];
+        const migration *m = migset_find(&s->set, r->version);
+        if (!m) {
+            if (s->strict)
+                return set_error(s, STRATA_EUNKNOWN,
+                                 "version %lld (%s) is applied in the database but unknown to "
+                                 "this program (strict mode); deploy the release that has it, "
+                                 "or turn strict off",
+                                 (long long)r->version, r->name);
+            if (!quiet) {
+                strata_event ev = {0};
+                char msg[160];
+                snprintf(msg, sizeof msg, "version %lld is applied in the database but unknown "
+                         "to this program (a newer release?)", (long long)r->version);
+                ev.type = STRATA_EVENT_UNKNOWN_VERSION;
+                ev.version = r->version;
+                ev.name = r->name;
+                ev.message = msg;
+                ev.duration_ms = -1;
+                ev.rows = -1;
+                emit_ev(s, &ev);
+            }
+            continue;
+        }
+        if (r->dirty && !s->resume)
+            return set_error(s, STRATA_EDIRTY,
+                             "migration %lld (%s) is dirty: statement %d failed (%s). Fix the "
+                             "cause, then run `strata up --resume` to continue from statement "
+                             "%d, or resolve it by hand with `strata force %lld --applied` or "
+                             "`--pending`",
+                             (long long)r->version, m->source, (int)r->failed_statement,
+                             r->error ? r->error : "interrupted", (int)r->statements_done + 1,
+                             (long long)r->version);
+        if (!r->dirty && !same_checksum(r, m))
+            return set_error(s, STRATA_ECHECKSUM,
+                             "migration %lld (%s) was modified after it was applied: restore "
+                             "the file as it was, or record the edit with `strata accept %lld`",
+                             (long long)r->version, m->source, (long long)r->version);
+    }
+    return STRATA_OK;
+}
+
+typedef struct plan {
+    const migration **items;
+    size_t n;
+} plan;
+
+static bool in_phase(const strata *s, const migration *m)
+{
+    return s->phase != STRATA_PHASE_EXPAND || m->d.phase != STRATA_PHASE_CONTRACT;
+}
+
+static int64_t newest_applied(const history *h)
+{
+    return h->n ? h->rows[h->n - 1].version : 0;
+}
+
+/* Pending migrations up to @target, in the order they will run. */
+static int make_plan(strata *s, const history *h, int64_t target, plan *out)
+{
+    plan p = {calloc(s->set.n ? s->set.n : 1, sizeof *p.items), 0};
+    int64_t newest = newest_applied(h);
+    if (!p.items)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->set.n; i++) {
+            const migration *m = &s->set.items[i];
+            bool contract = m->d.phase == STRATA_PHASE_CONTRACT;
+            if (m->version > target || history_find(h, m->version) || !in_phase(s, m))
+                continue;
+            /* contract phase: pending expand migrations go first */
+            if (s->phase == STRATA_PHASE_CONTRACT ? (pass == 0) == contract : pass == 1)
+                continue;
+            /* contract migrations wait for their phase: not out of order */
+            if (m->version < newest && !contract && !s->out_of_order) {
+                free(p.items);
+                return set_error(s, STRATA_EORDER,
+                                 "migration %lld (%s) is pending but older than the newest "
+                                 "applied version %lld; renumber it after %lld, or allow "
+                                 "out-of-order application (--allow-out-of-order)",
+                                 (long long)m->version, m->source, (long long)newest,
+                                 (long long)newest);
+            }
+            p.items[p.n++] = m;
+        }
+    }
+    *out = p;
+    return STRATA_OK;
+}
+
+static const hist_row *first_dirty(const history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->rows[i].dirty)
+            return &h->rows[i];
+    return NULL;
+}
+
+static void emit_done(strata *s, const migration *m, int64_t ms)
+{
+    strata_event ev = {0};
+    ev.type = STRATA_EVENT_MIGRATION_DONE;
+    ev.version = m->version;
+    ev.name = m->name;
+    ev.duration_ms = ms;
+    ev.rows = -1;
+    emit_ev(s, &ev);
+}
+
+static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
+{
+    strata *s = rc->s;
+    int64_t t0 = now_ms();
+    int res;
+    s->cur_version = m->version;
+    emit(s, STRATA_EVENT_MIGRATION_START, m, m->source);
+    if (s->single_tx && (m->d.no_transaction || m->d.batch))
+        return set_error(s, STRATA_EINVAL,
+                         "%s: a no-transaction or batch migration cannot run inside the "
+                         "single-transaction mode; turn it off for this run",
+                         m->source);
+    if (m->d.batch)
+        res = run_migration_batch(rc, m);
+    else if (m->d.no_transaction || resume_at >= 0)
+        res = run_migration_notx(rc, m, resume_at < 0 ? 0 : resume_at);
+    else if (sql_has_transaction_control(m->up_sql))
+        res = run_migration_self(rc, m);
+    else
+        res = run_migration_tx(rc, m);
+    s->cur_version = 0;
+    if (res == STRATA_OK)
+        emit_done(s, m, now_ms() - t0);
+    return res;
+}
+
+static void dry(strata *s, const migration *m, const char *text)
+{
+    emit(s, STRATA_EVENT_DRY_RUN, m, text);
+}
+
+/* The statements exactly as they would be sent, boundaries included. */
+static int dry_run_one(strata *s, const migration *m, bool revert)
+{
+    char *settings = timeout_settings_sql(s, m, !(m->d.no_transaction || m->d.batch));
+    const char *sql = revert ? m->down_sql : m->up_sql;
+    if (!settings)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    if (m->d.no_transaction && !revert) {
+        stmt_list sl = {0};
+        sbuf err;
+        int32_t off;
+        sbuf_init(&err);
+        dry(s, m, "-- no-transaction: each statement runs and commits on its own");
+        dry(s, m, settings);
+        if (split_sql(&sl, sql, &err, &off) == STRATA_OK) {
+            for (int32_t i = 0; i < sl.n; i++) {
+                char *t = xstrndup(sql + sl.items[i].offset, (size_t)sl.items[i].len);
+                if (t)
+                    dry(s, m, t);
+                free(t);
+            }
+        } else {
+            dry(s, m, err.data ? err.data : "cannot split");
+        }
+        stmt_list_free(&sl);
+        sbuf_free(&err);
+        dry(s, m, "-- RESET of the settings above");
+    } else {
+        dry(s, m, m->d.batch && !revert ? "-- batch: repeated until 0 rows, each run:\nBEGIN;"
+                                        : "BEGIN;");
+        dry(s, m, settings);
+        dry(s, m, sql);
+        dry(s, m, revert ? "-- DELETE of the history row" : "-- INSERT of the history row");
+        dry(s, m, "COMMIT;");
+    }
+    free(settings);
+    return STRATA_OK;
+}
+
+static int start_run(run_ctx *rc, bool create)
+{
+    strata *s = rc->s;
+    int res = lock_acquire(s, &rc->lock_key);
+    if (res)
+        return res;
+    rc->locked = true;
+    if (create && !rc->hist.exists) {
+        res = history_create(s);
+        if (res)
+            return res;
+    }
+    history_clear(&rc->hist);
+    res = history_read(s, &rc->hist); /* again: another migrator may have run */
+    if (res == STRATA_OK)
+        res = settings_snapshot(s, &rc->snap);
+    return res;
+}
+
+static void end_run(run_ctx *rc)
+{
+    if (rc->locked)
+        lock_release(rc->s, rc->lock_key);
+    settings_free(&rc->snap);
+    history_clear(&rc->hist);
+}
+
+static int apply_plan(run_ctx *rc, int64_t target)
+{
+    strata *s = rc->s;
+    plan p = {0};
+    const hist_row *d = first_dirty(&rc->hist);
+    int res = check_history(s, &rc->hist, true);
+    if (res == STRATA_OK)
+        res = make_plan(s, &rc->hist, target, &p);
+    if (res == STRATA_OK && d && s->resume) {
+        const migration *m = migset_find(&s->set, d->version);
+        if (!m)
+            res = set_error(s, STRATA_EDIRTY, "dirty version %lld is unknown to this program",
+                            (long long)d->version);
+        else
+            res = run_one(rc, m, d->statements_done);
+    }
+    if (res == STRATA_OK && s->single_tx)
+        res = pg_simple(s, "BEGIN", NULL);
+    for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
+        res = run_one(rc, p.items[i], -1);
+    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
+        if (res == STRATA_OK)
+            res = r2;
+    }
+    free(p.items);
+    return res;
+}
+
+static int check_conn_idle(strata *s)
+{
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        return set_error(s, STRATA_EINVAL,
+                         "the connection has an open transaction; strata runs its own "
+                         "transactions: commit or roll back first");
+    return STRATA_OK;
+}
+
+STRATA_EXPORT int strata_apply(strata *s, int64_t target)
+{
+    run_ctx rc = {0};
+    plan p = {0};
+    int res;
+    if (!s)
+        return STRATA_EINVAL;
+    clear_error(s);
+    rc.s = s;
+    if (!s->conn && s->dry_run) {
+        history empty = {0};
+        res = make_plan(s, &empty, target, &p);
+        for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
+            res = dry_run_one(s, p.items[i], false);
+        free(p.items);
+        return res;
+    }
+    if ((res = pg_need_db(s)) || (res = check_conn_idle(s)))
+        return res;
+    res = history_read(s, &rc.hist);
+    if (res == STRATA_OK)
+        res = check_history(s, &rc.hist, false);
+    if (res == STRATA_OK)
+        res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK && s->dry_run) {
+        for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
+            res = dry_run_one(s, p.items[i], false);
+    } else if (res == STRATA_OK && (p.n || (s->resume && first_dirty(&rc.hist)))) {
+        res = start_run(&rc, true);
+        if (res == STRATA_OK)
+            res = apply_plan(&rc, target);
+    }
+    for (size_t i = 0; res == STRATA_OK && i < s->set.n; i++)
+        if (s->set.items[i].version <= target && !in_phase(s, &s->set.items[i]) &&
+            !history_find(&rc.hist, s->set.items[i].version))
+            emit(s, STRATA_EVENT_SKIPPED_PHASE, &s->set.items[i],
+                 "contract migration left for the contract phase");
+    free(p.items);
+    end_run(&rc);
+    return res;
+}
+
+/* ---- revert ---- */
+
+static int by_rank_desc(const void *a, const void *b)
+{
+    const hist_row *x = *(const hist_row *const *)a, *y = *(const hist_row *const *)b;
+    return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : 0;
+}
+
+/* The rows to revert, newest application first; every one must be known
+ * and reversible before anything runs. */
+static int revert_plan(strata *s, const history *h, int64_t target, int32_t steps,
+                       const migration ***out, size_t *n_out)
+{
+    const hist_row **rows = calloc(h->n ? h->n : 1, sizeof *rows);
+    const migration **ms;
+    size_t n = 0, k = 0;
+    if (!rows)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->n; i++)
+        rows[n++] = &h->rows[i];
+    qsort(rows, n, sizeof *rows, by_rank_desc);
+    ms = calloc(n ? n : 1, sizeof *ms);
+    if (!ms) {
+        free(rows);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const hist_row *r = rows[i];
+        if (steps >= 0 ? (int32_t)k >= steps : r->version <= target)
+            continue;
+        const migration *m = migset_find(&s->set, r->version);
+        int err = 0;
+        if (r->dirty)
+            err = set_error(s, STRATA_EDIRTY, "version %lld is dirty; resolve it with `strata "
+                            "up --resume` or `strata force` before reverting", (long long)r->version);
+        else if (!m)
+            err = set_error(s, STRATA_EIRREVERSIBLE, "version %lld (%s) is applied but unknown to "
+                            "this program: its down SQL is not here; nothing was reverted",
+                            (long long)r->version, r->name);
+        else if (!m->down_sql)
+            err = set_error(s, STRATA_EIRREVERSIBLE, "migration %lld (%s) has no down SQL; "
+                            "nothing was reverted (write its .down.sql, or revert to a later "
+                            "version)", (long long)m->version, m->source);
+        if (err) {
+            free(rows);
+            free(ms);
+            return err;
+        }
+        ms[k++] = m;
+    }
+    free(rows);
+    *out = ms;
+    *n_out = k;
+    return STRATA_OK;
+}
+
+static int revert_one(run_ctx *rc, const migration *m)
+{
+    strata *s = rc->s;
+    directives dd;
+    sbuf err, sql;
+    char *q = history_qualified(s), *settings;
+    int res;
+    int64_t t0 = now_ms();
+    directives_clear(&dd);
+    sbuf_init(&err);
+    directives_parse(&dd, m->down_sql, m->down_line, &err); /* only no-transaction matters */
+    sbuf_free(&err);
+    emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
+    s->cur_version = m->version;
+    settings = timeout_settings_sql(s, m, !dd.no_transaction);
+    sbuf_init(&sql);
+    if (dd.no_transaction) {
+        migration tmp = *m;
+        tmp.up_sql = m->down_sql;
+        tmp.up_line = m->down_line;
+        tmp.source = m->down_source;
+        stmt_list sl = {0};
+        int32_t off;
+        res = split_sql(&sl, m->down_sql, &err, &off);
+        if (res == STRATA_OK)
+            res = pg_simple(s, settings, NULL);
+        for (int32_t i = 0; res == STRATA_OK && i < sl.n; i++) {
+            char *t = xstrndup(m->down_sql + sl.items[i].offset, (size_t)sl.items[i].len);
+            pgres_list l;
+            res = t ? pg_exec(s, t, &l) : STRATA_ENOMEM;
+            if (res == STRATA_ESQL) {
+                sbuf b;
+                sbuf_init(&b);
+                long o = pg_error_offset(pgres_err(&l), t);
+                pg_describe_error(&b, pgres_err(&l), tmp.source, tmp.up_sql, tmp.up_line,
+                                  sl.items[i].offset + (o < 0 ? 0 : o));
+                set_error_buf(s, res, &b);
+                sbuf_free(&b);
+            }
+            if (res != STRATA_ENOMEM && res != STRATA_ECONNECT)
+                pgres_list_clear(&l);
+            free(t);
+        }
+        stmt_list_free(&sl);
+        sbuf_printf(&sql, "DELETE FROM %s WHERE version = %lld;\n%s", q ? q : "",
+                    (long long)m->version, rc->snap.restore_sql);
+        if (res == STRATA_OK)
+            res = pg_simple(s, sql.data, NULL);
+    } else {
+        size_t user_start;
+        pgres_list l;
+        sbuf_printf(&sql, "BEGIN;\n%s", settings ? settings : "");
+        user_start = sql.len;
+        sbuf_puts(&sql, m->down_sql);
+        sbuf_printf(&sql, "\n;\nDELETE FROM %s WHERE version = %lld;\nCOMMIT;\n%s", q ? q : "",
+                    (long long)m->version, rc->snap.restore_sql);
+        res = sql.oom ? STRATA_ENOMEM : pg_exec(s, sql.data, &l);
+        if (res == STRATA_ESQL) {
+            sbuf b;
+            PGresult *rb = PQexec(s->conn, "ROLLBACK");
+            PQclear(rb);
+            rb = PQexec(s->conn, rc->snap.restore_sql);
+            PQclear(rb);
+            sbuf_init(&b);
+            migration tmp = *m;
+            tmp.source = m->down_source;
+            describe_failure(&b, &l, &tmp, sql.data, user_start, m->down_sql, m->down_line, 3);
+            sbuf_printf(&b, "\n(the revert of %lld was rolled back)", (long long)m->version);
+            set_error_buf(s, res, &b);
+            sbuf_free(&b);
+        }
+        if (res == STRATA_OK || res == STRATA_ESQL)
+            pgres_list_clear(&l);
+    }
+    s->cur_version = 0;
+    sbuf_free(&sql);
+    free(settings);
+    free(q);
+    directives_clear(&dd);
+    if (res == STRATA_OK) {
+        strata_event ev = {0};
+        ev.type = STRATA_EVENT_REVERT_DONE;
+        ev.version = m->version;
+        ev.name = m->name;
+        ev.duration_ms = now_ms() - t0;
+        ev.rows = -1;
+        emit_ev(s, &ev);
+    }
+    return res;
+}
+
+static int revert_common(strata *s, int64_t target, int32_t steps)
+{
+    run_ctx rc = {0};
+    const migration **ms = NULL;
+    size_t n = 0;
+    int res;
+    if (!s)
+        return STRATA_EINVAL;
+    clear_error(s);
+    rc.s = s;
+    if ((res = pg_need_db(s)) || (res = check_conn_idle(s)))
+        return res;
+    res = history_read(s, &rc.hist);
+    if (res == STRATA_OK)
+        res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+    if (res == STRATA_OK && s->dry_run) {
+        for (size_t i = 0; res == STRATA_OK && i < n; i++)
+            res = dry_run_one(s, ms[i], true);
+    } else if (res == STRATA_OK && n) {
+        free(ms);
+        ms = NULL;
+        res = start_run(&rc, false);
+        if (res == STRATA_OK)
+            res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+        for (size_t i = 0; res == STRATA_OK && i < n; i++)
+            res = revert_one(&rc, ms[i]);
+    }
+    free(ms);
+    end_run(&rc);
+    return res;
+}
+
+STRATA_EXPORT int strata_revert(strata *s, int64_t target)
+{
+    return revert_common(s, target, -1);
+}
+
+STRATA_EXPORT int strata_revert_steps(strata *s, int32_t n)
+{
+    if (!s || n < 0)
+        return STRATA_EINVAL;
+    return revert_common(s, 0, n);
+}

@@ -1,0 +1,316 @@
+/* The handle: lifecycle, errors, options and events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+STRATA_EXPORT const char *strata_version(void)
+{
+    return STRATA_VERSION_STRING;
+}
+
+STRATA_EXPORT const char *strata_strerror(int code)
+{
+    switch (code) {
+    case STRATA_OK: return "success";
+    case STRATA_ERROR: return "failure";
+    case STRATA_ENOMEM: return "out of memory";
+    case STRATA_EINVAL: return "invalid argument";
+    case STRATA_ECONNECT: return "could not connect to the database";
+    case STRATA_ESQL: return "an SQL statement failed";
+    case STRATA_EIO: return "could not read a migration file or directory";
+    case STRATA_EPARSE: return "malformed migration";
+    case STRATA_EDUPLICATE: return "two migrations share a version";
+    case STRATA_ELOCKED: return "another migrator holds the lock";
+    case STRATA_ECHECKSUM: return "an applied migration was modified";
+    case STRATA_EORDER: return "pending migration older than the newest applied one";
+    case STRATA_EUNKNOWN: return "database has applied versions unknown to this program";
+    case STRATA_EDIRTY: return "a migration did not finish (dirty)";
+    case STRATA_EIRREVERSIBLE: return "a migration has no down SQL";
+    case STRATA_ENODB: return "no database connection";
+    case STRATA_ELINT: return "lint findings refused the migration";
+    case STRATA_ENOTFOUND: return "no such version";
+    default: return "unknown error code";
+    }
+}
+
+/* Passwords must never reach a message: libpq can echo parts of a
+ * connection string back, so every occurrence is masked. */
+static void scrub_secret(const strata *s, char *msg)
+{
+    const char *pw = s->secret;
+    size_t n;
+    char *p;
+    if (!pw || !*pw)
+        return;
+    n = strlen(pw);
+    while ((p = strstr(msg, pw)) != NULL) {
+        memset(p, '*', n);
+    }
+}
+
+int set_error_buf(strata *s, int code, sbuf *b)
+{
+    const char *msg = b->oom || !b->data ? "out of memory" : b->data;
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+    size_t n = strlen(msg);
+    if (n >= sizeof s->errmsg - 1 && s->errmsg[sizeof s->errmsg - 2]) {
+        /* keep the tail visible: the most useful part is often at the end */
+        memcpy(s->errmsg + sizeof s->errmsg - 5, "...", 4);
+    }
+    scrub_secret(s, s->errmsg);
+    return code;
+}
+
+int set_error(strata *s, int code, const char *fmt, ...)
+{
+    sbuf b;
+    va_list ap;
+    sbuf_init(&b);
+    va_start(ap, fmt);
+    sbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    set_error_buf(s, code, &b);
+    sbuf_free(&b);
+    return code;
+}
+
+void clear_error(strata *s)
+{
+    s->errmsg[0] = '\0';
+}
+
+STRATA_EXPORT const char *strata_errmsg(const strata *s)
+{
+    return s ? s->errmsg : "no handle";
+}
+
+void emit_ev(strata *s, strata_event *ev)
+{
+    if (s->event_fn)
+        s->event_fn(ev, s->event_payload);
+}
+
+void emit(strata *s, int32_t type, const migration *m, const char *msg)
+{
+    strata_event ev = {0};
+    ev.type = type;
+    ev.version = m ? m->version : 0;
+    ev.name = m ? m->name : NULL;
+    ev.message = msg;
+    ev.duration_ms = -1;
+    ev.rows = -1;
+    emit_ev(s, &ev);
+}
+
+static void notice_receiver(void *arg, const PGresult *res)
+{
+    strata *s = arg;
+    strata_event ev = {0};
+    ev.type = STRATA_EVENT_NOTICE;
+    ev.version = s->cur_version;
+    ev.message = PQresultErrorMessage(res);
+    ev.duration_ms = -1;
+    ev.rows = -1;
+    emit_ev(s, &ev);
+}
+
+static strata *handle_new(void)
+{
+    strata *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->hist_table = xstrdup("strata_history");
+    if (!s->hist_table) {
+        free(s);
+        return NULL;
+    }
+    s->lock_wait_ms = 60000;
+    s->lock_timeout_ms = 5000;
+    s->statement_timeout_ms = 0;
+    s->retries = 3;
+    s->retry_backoff_ms = 500;
+    s->phase = STRATA_PHASE_ALL;
+    s->watch_ms = 1000;
+    return s;
+}
+
+static void remember_secret(strata *s, const char *conninfo)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+    PQfreemem(errmsg);
+    if (!opts)
+        return;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+            s->secret = xstrdup(o->val);
+    }
+    PQconninfoFree(opts);
+}
+
+static void attach_conn(strata *s)
+{
+    s->prev_notice = PQsetNoticeReceiver(s->conn, notice_receiver, s);
+}
+
+STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
+{
+    strata *s;
+    if (!out)
+        return STRATA_EINVAL;
+    s = handle_new();
+    if (!s)
+        return STRATA_ENOMEM;
+    *out = s;
+    if (!conninfo)
+        return STRATA_OK;
+    remember_secret(s, conninfo);
+    s->conninfo = xstrdup(conninfo);
+    s->conn = PQconnectdb(conninfo);
+    s->owns_conn = true;
+    if (!s->conn)
+        return set_error(s, STRATA_ENOMEM, "out of memory connecting");
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_puts(&b, "could not connect: ");
+        pg_connection_message(&b, s->conn);
+        sbuf_puts(&b, " (check the -d URL, $DATABASE_URL or the PG* environment)");
+        set_error_buf(s, STRATA_ECONNECT, &b);
+        sbuf_free(&b);
+        return STRATA_ECONNECT;
+    }
+    attach_conn(s);
+    return STRATA_OK;
+}
+
+STRATA_EXPORT int strata_open_conn(strata **out, struct pg_conn *conn)
+{
+    strata *s;
+    if (!out || !conn)
+        return STRATA_EINVAL;
+    s = handle_new();
+    if (!s)
+        return STRATA_ENOMEM;
+    *out = s;
+    s->conn = conn;
+    s->owns_conn = false;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        s->conn = NULL;
+        return set_error(s, STRATA_ECONNECT, "the borrowed connection is not usable");
+    }
+    attach_conn(s);
+    return STRATA_OK;
+}
+
+STRATA_EXPORT void strata_close(strata *s)
+{
+    if (!s)
+        return;
+    watch_close(s);
+    if (s->conn) {
+        if (s->owns_conn)
+            PQfinish(s->conn);
+        else
+            PQsetNoticeReceiver(s->conn, s->prev_notice, s->prev_notice_arg);
+    }
+    migset_clear(&s->set);
+    free(s->conninfo);
+    free(s->secret);
+    free(s->hist_schema);
+    free(s->run_schema);
+    free(s->hist_table);
+    free(s);
+}
+
+STRATA_EXPORT void strata_set_event_callback(strata *s, strata_event_fn fn, void *payload)
+{
+    if (!s)
+        return;
+    s->event_fn = fn;
+    s->event_payload = payload;
+}
+
+static bool valid_ident(const char *p, size_t n)
+{
+    return n > 0 && n < 64 && memchr(p, '\0', n) == NULL;
+}
+
+STRATA_EXPORT int strata_set_history_table(strata *s, const char *name)
+{
+    const char *dot;
+    char *schema = NULL, *table;
+    if (!s || !name)
+        return STRATA_EINVAL;
+    dot = strchr(name, '.');
+    if (dot && strchr(dot + 1, '.'))
+        return set_error(s, STRATA_EINVAL, "history table \"%s\": use table or schema.table", name);
+    if (dot) {
+        if (!valid_ident(name, (size_t)(dot - name)) || !valid_ident(dot + 1, strlen(dot + 1)))
+            return set_error(s, STRATA_EINVAL, "history table \"%s\": empty or too long name", name);
+        schema = xstrndup(name, (size_t)(dot - name));
+        table = xstrdup(dot + 1);
+    } else {
+        if (!valid_ident(name, strlen(name)))
+            return set_error(s, STRATA_EINVAL, "history table \"%s\": empty or too long name", name);
+        table = xstrdup(name);
+    }
+    if (!table || (dot && !schema)) {
+        free(schema);
+        free(table);
+        return STRATA_ENOMEM;
+    }
+    free(s->hist_schema);
+    free(s->hist_table);
+    s->hist_schema = schema;
+    s->hist_table = table;
+    return STRATA_OK;
+}
+
+#define SETTER_MS(fn, field)                                                   \
+    STRATA_EXPORT int fn(strata *s, int64_t ms)                                \
+    {                                                                          \
+        if (!s || ms < 0)                                                      \
+            return STRATA_EINVAL;                                              \
+        s->field = ms;                                                         \
+        return STRATA_OK;                                                      \
+    }
+
+SETTER_MS(strata_set_lock_wait_ms, lock_wait_ms)
+SETTER_MS(strata_set_lock_timeout_ms, lock_timeout_ms)
+SETTER_MS(strata_set_statement_timeout_ms, statement_timeout_ms)
+SETTER_MS(strata_set_retry_backoff_ms, retry_backoff_ms)
+SETTER_MS(strata_set_watch_interval_ms, watch_ms)
+
+#define SETTER_FLAG(fn, field)                                                 \
+    STRATA_EXPORT int fn(strata *s, int32_t on)                                \
+    {                                                                          \
+        if (!s)                                                                \
+            return STRATA_EINVAL;                                              \
+        s->field = on != 0;                                                    \
+        return STRATA_OK;                                                      \
+    }
+
+SETTER_FLAG(strata_set_allow_out_of_order, out_of_order)
+SETTER_FLAG(strata_set_strict, strict)
+SETTER_FLAG(strata_set_dry_run, dry_run)
+SETTER_FLAG(strata_set_single_transaction, single_tx)
+SETTER_FLAG(strata_set_resume, resume)
+
+STRATA_EXPORT int strata_set_retries(strata *s, int32_t retries)
+{
+    if (!s || retries < 0)
+        return STRATA_EINVAL;
+    s->retries = retries;
+    return STRATA_OK;
+}
+
+STRATA_EXPORT int strata_set_phase(strata *s, int32_t phase)
+{
+    if (!s || phase < STRATA_PHASE_ALL || phase > STRATA_PHASE_CONTRACT)
+        return STRATA_EINVAL;
+    s->phase = phase;
+    return STRATA_OK;
+}

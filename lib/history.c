@@ -1,0 +1,240 @@
+/* The history table (design.md section 3): one row per applied or dirty
+ * migration, written in the same transaction as the migration itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+char *history_qualified(strata *s)
+{
+    sbuf b;
+    char *t = pg_ident(s, s->hist_table), *sc = NULL;
+    if (!t)
+        return NULL;
+    sbuf_init(&b);
+    const char *schema = s->hist_schema ? s->hist_schema : s->run_schema;
+    if (schema) {
+        sc = pg_ident(s, schema);
+        if (!sc) {
+            free(t);
+            return NULL;
+        }
+        sbuf_printf(&b, "%s.", sc);
+    }
+    sbuf_puts(&b, t);
+    free(t);
+    free(sc);
+    return sbuf_take(&b);
+}
+
+void history_clear(history *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->rows[i].name);
+        free(h->rows[i].phase);
+        free(h->rows[i].applied_at);
+        free(h->rows[i].error);
+    }
+    free(h->rows);
+    memset(h, 0, sizeof *h);
+}
+
+const hist_row *history_find(const history *h, int64_t version)
+{
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->rows[mid].version == version)
+            return &h->rows[mid];
+        if (h->rows[mid].version < version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static char *opt_text(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+static int64_t opt_int(const PGresult *r, int row, int col, int64_t dflt)
+{
+    return PQgetisnull(r, row, col) ? dflt : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static void fill_row(hist_row *h, const PGresult *r, int i)
+{
+    const char *hex = PQgetvalue(r, i, 3);
+    h->version = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    h->name = xstrdup(PQgetvalue(r, i, 1));
+    h->rank = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    memset(h->checksum, 0, sizeof h->checksum);
+    for (int k = 0; k < 32 && hex[2 * k] && hex[2 * k + 1]; k++) {
+        int a = hexval(hex[2 * k]), b = hexval(hex[2 * k + 1]);
+        if (a < 0 || b < 0)
+            break;
+        h->checksum[k] = (unsigned char)(a * 16 + b);
+    }
+    h->checksum_algo = (int32_t)opt_int(r, i, 4, 1);
+    h->phase = xstrdup(PQgetvalue(r, i, 5));
+    h->dirty = strcmp(PQgetvalue(r, i, 6), "dirty") == 0;
+    h->applied_at = opt_text(r, i, 7);
+    h->duration_ms = opt_int(r, i, 8, -1);
+    h->statements_done = (int32_t)opt_int(r, i, 9, 0);
+    h->failed_statement = (int32_t)opt_int(r, i, 10, 0);
+    h->error = opt_text(r, i, 11);
+}
+
+int history_read(strata *s, history *out)
+{
+    char *q = history_qualified(s);
+    sbuf sql;
+    pgres_list l;
+    int rc;
+    history h = {0};
+    if (!q)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    sbuf_init(&sql);
+    sbuf_printf(&sql,
+                "SELECT version, name, applied_rank, encode(checksum, 'hex'), checksum_algo, "
+                "phase, state, to_char(applied_at AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), duration_ms, statements_done, "
+                "failed_statement, error FROM %s ORDER BY version",
+                q);
+    free(q);
+    if (sql.oom) {
+        sbuf_free(&sql);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    rc = pg_exec(s, sql.data, &l);
+    sbuf_free(&sql);
+    if (rc == STRATA_ESQL && (pg_sqlstate_is(pgres_err(&l), "42P01") ||
+                              pg_sqlstate_is(pgres_err(&l), "3F000"))) {
+        /* no history table (or schema) yet: nothing applied */
+        pgres_list_clear(&l);
+        *out = h;
+        return STRATA_OK;
+    }
+    if (rc != STRATA_OK) {
+        if (rc == STRATA_ESQL)
+            set_error(s, rc, "reading the history table: %s",
+                      PQresultErrorMessage(pgres_err(&l)));
+        pgres_list_clear(&l);
+        return rc;
+    }
+    const PGresult *r = l.items[l.n - 1];
+    h.exists = true;
+    h.n = (size_t)PQntuples(r);
+    h.rows = calloc(h.n ? h.n : 1, sizeof *h.rows);
+    if (!h.rows) {
+        pgres_list_clear(&l);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < h.n; i++)
+        fill_row(&h.rows[i], r, (int)i);
+    pgres_list_clear(&l);
+    *out = h;
+    return STRATA_OK;
+}
+
+int history_create(strata *s)
+{
+    char *q = history_qualified(s), *sc = NULL;
+    sbuf sql;
+    int rc;
+    if (!q)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    sbuf_init(&sql);
+    if (s->hist_schema) {
+        sc = pg_ident(s, s->hist_schema);
+        sbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s;\n", sc ? sc : "");
+        free(sc);
+    }
+    sbuf_printf(&sql,
+                "CREATE TABLE IF NOT EXISTS %s (\n"
+                "  version bigint PRIMARY KEY,\n"
+                "  name text NOT NULL,\n"
+                "  applied_rank bigint NOT NULL,\n"
+                "  checksum bytea NOT NULL,\n"
+                "  checksum_algo smallint NOT NULL,\n"
+                "  phase text NOT NULL,\n"
+                "  state text NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
+                "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                "  duration_ms bigint,\n"
+                "  applied_by text,\n"
+                "  statements_done int,\n"
+                "  failed_statement int,\n"
+                "  error text)",
+                q);
+    free(q);
+    rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, NULL);
+    sbuf_free(&sql);
+    if (rc)
+        set_error(s, rc, "creating the history table: %s", strata_errmsg(s));
+    return rc;
+}
+
+static void add_hex(sbuf *b, const unsigned char *sum)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[sum[i] >> 4];
+        hex[2 * i + 1] = digits[sum[i] & 15];
+    }
+    hex[64] = '\0';
+    sbuf_printf(b, "decode('%s', 'hex')", hex);
+}
+
+char *history_insert_sql(strata *s, const migration *m, const char *state, int32_t statements_done)
+{
+    char *q = history_qualified(s), *name = pg_literal(s, m->name);
+    sbuf b;
+    if (!q || !name) {
+        free(q);
+        free(name);
+        return NULL;
+    }
+    sbuf_init(&b);
+    sbuf_printf(&b,
+                "INSERT INTO %s (version, name, applied_rank, checksum, checksum_algo, phase, "
+                "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, "
+                "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ",
+                q, (long long)m->version, name, q);
+    add_hex(&b, m->checksum);
+    sbuf_printf(&b, ", 1, '%s', '%s', %s, current_user || coalesce(' (' || "
+                    "nullif(current_setting('application_name'), '') || ')', ''), ",
+                m->d.phase == STRATA_PHASE_CONTRACT ? "contract" : "expand", state,
+                strcmp(state, "applied") == 0
+                    ? "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint"
+                    : "NULL");
+    if (statements_done >= 0)
+        sbuf_printf(&b, "%d)", (int)statements_done);
+    else
+        sbuf_puts(&b, "NULL)");
+    free(q);
+    free(name);
+    return sbuf_take(&b);
+}
+
+char *history_checksum_sql(strata *s, const migration *m)
+{
+    char *q = history_qualified(s);
+    sbuf b;
+    if (!q)
+        return NULL;
+    sbuf_init(&b);
+    sbuf_printf(&b, "UPDATE %s SET checksum = ", q);
+    add_hex(&b, m->checksum);
+    sbuf_printf(&b, ", checksum_algo = 1 WHERE version = %lld", (long long)m->version);
+    free(q);
+    return sbuf_take(&b);
+}

@@ -1,0 +1,240 @@
+/* Private declarations shared by the files of libstrata. Never installed. */
+#ifndef STRATA_INTERNAL_H
+#define STRATA_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "strata.h"
+
+#define STRATA_EXPORT STRATA_API
+
+/* ---- growable string (buf.c) ---- */
+typedef struct sbuf {
+    char *data;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+void sbuf_init(sbuf *b);
+void sbuf_free(sbuf *b);
+void sbuf_add(sbuf *b, const char *s, size_t n);
+void sbuf_puts(sbuf *b, const char *s);
+void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_vprintf(sbuf *b, const char *fmt, va_list ap);
+char *sbuf_take(sbuf *b); /* NULL when out of memory; b reset */
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* ---- directives (directives.c) ---- */
+typedef struct directives {
+    bool no_transaction;
+    int64_t lock_timeout_ms;      /* -1: runner default */
+    int64_t statement_timeout_ms; /* -1: runner default */
+    int32_t phase;                /* STRATA_PHASE_EXPAND or _CONTRACT */
+    bool batch;
+    int64_t batch_pause_ms;
+    char *allow;                  /* comma list from strata:allow, or NULL */
+    int32_t allow_line;
+} directives;
+
+/* Parses the leading comment lines of @sql. @first_line is the file line
+ * where @sql begins. On error writes "line N: message" into @err. */
+int directives_parse(directives *out, const char *sql, int32_t first_line, sbuf *err);
+void directives_clear(directives *d);
+int64_t parse_duration_ms(const char *s, size_t n); /* -1 when invalid */
+
+/* ---- migration set (migset.c) ---- */
+typedef struct migration {
+    int64_t version;
+    char *name;
+    char *up_sql;
+    char *down_sql;          /* NULL: irreversible */
+    char *source;            /* path, or "version_name" for memory */
+    char *down_source;       /* path of the down part (may equal source) */
+    int32_t up_line;         /* file line where up_sql begins */
+    int32_t down_line;
+    unsigned char checksum[32];
+    directives d;
+} migration;
+
+typedef struct migset {
+    migration *items;
+    size_t n, cap;
+} migset;
+
+void migset_clear(migset *m);
+/* Takes ownership of *m's strings on success or failure. */
+int migration_finish(migration *m, sbuf *err);
+void migration_clear(migration *m);
+const migration *migset_find(const migset *set, int64_t version);
+/* Moves every item of @add into @set (sorted); refuses duplicates. */
+int migset_merge(migset *set, migset *add, sbuf *err);
+
+/* ---- directory source (source_dir.c) ---- */
+int source_read_dir(migset *out, const char *path, sbuf *err);
+int source_read_file(migset *out, const char *path, sbuf *err);
+bool utf8_valid(const char *s, size_t n);
+
+/* ---- checksum (checksum.c) ---- */
+int checksum_sql(unsigned char out[32], const char *sql);
+
+/* ---- splitting (split.c) ---- */
+typedef struct stmt_span {
+    int32_t offset; /* byte offset of the statement's first token */
+    int32_t len;
+} stmt_span;
+
+typedef struct stmt_list {
+    stmt_span *items;
+    int32_t n;
+    bool scanner_fallback;
+} stmt_list;
+
+/* Splits @sql into statements; empty statements dropped. */
+int split_sql(stmt_list *out, const char *sql, sbuf *err, int32_t *err_offset);
+void stmt_list_free(stmt_list *l);
+/* True when @sql holds a top-level BEGIN/COMMIT/ROLLBACK statement. */
+bool sql_has_transaction_control(const char *sql);
+/* For CREATE INDEX CONCURRENTLY: the table (schema-qualified when written
+ * so) and the index name when given. Caller frees both. */
+bool parse_index_concurrently(const char *stmt, char **relation, char **idxname);
+
+/* ---- the handle (handle.c) ---- */
+struct strata {
+    PGconn *conn;
+    bool owns_conn;
+    char *conninfo;           /* for the watcher connection; NULL if none */
+    char *secret;             /* password to mask in messages */
+    char errmsg[4096];
+    migset set;
+
+    /* options */
+    char *hist_schema;        /* NULL: current schema */
+    char *run_schema;         /* current schema pinned for the run (migrations may change search_path) */
+    char *hist_table;
+    int64_t lock_wait_ms;
+    int64_t lock_timeout_ms;
+    int64_t statement_timeout_ms;
+    int32_t retries;
+    int64_t retry_backoff_ms;
+    int32_t phase;
+    bool out_of_order, strict, dry_run, single_tx, resume;
+    int64_t watch_ms;
+
+    strata_event_fn event_fn;
+    void *event_payload;
+
+    PQnoticeReceiver prev_notice;
+    void *prev_notice_arg;
+    int64_t cur_version;      /* for NOTICE events */
+    PGconn *watch_conn;       /* second connection of the blocker watch */
+    bool watch_failed;
+};
+
+int set_error(strata *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int set_error_buf(strata *s, int code, sbuf *b);
+void clear_error(strata *s);
+void emit(strata *s, int32_t type, const migration *m, const char *msg);
+void emit_ev(strata *s, strata_event *ev);
+
+/* ---- postgres driver (pg.c) ---- */
+typedef struct pgres_list {
+    PGresult **items;
+    int n;
+    int err_index;            /* index of the failing result, -1 none */
+} pgres_list;
+
+int pg_exec(strata *s, const char *sql, pgres_list *out);
+void pgres_list_clear(pgres_list *l);
+PGresult *pgres_err(const pgres_list *l);
+/* Runs a query expecting success; on failure sets the handle error. */
+int pg_simple(strata *s, const char *sql, PGresult **out_res);
+bool pg_sqlstate_is(const PGresult *r, const char *state);
+/* Byte offset in @sent of the server's error position, or -1. */
+long pg_error_offset(const PGresult *r, const char *sent);
+/* "label[:line:col]: message [SQLSTATE]" + DETAIL/HINT; @offset is a byte
+ * offset into @text (which starts at file line @first_line), or -1. */
+void pg_describe_error(sbuf *b, const PGresult *r, const char *label, const char *text,
+                       int32_t first_line, long offset);
+void pg_connection_message(sbuf *b, PGconn *c);
+char *pg_literal(strata *s, const char *v);
+char *pg_ident(strata *s, const char *v);
+void sleep_ms(int64_t ms);
+int64_t now_ms(void);
+int pg_need_db(strata *s);
+
+/* ---- blocker watch (watch.c) ---- */
+void watch_report(strata *s, int64_t waited_ms);
+void watch_close(strata *s);
+
+/* ---- history (history.c) ---- */
+typedef struct hist_row {
+    int64_t version;
+    char *name;
+    int64_t rank;
+    unsigned char checksum[32];
+    int32_t checksum_algo;
+    char *phase;
+    bool dirty;
+    char *applied_at;
+    int64_t duration_ms;
+    int32_t statements_done;
+    int32_t failed_statement;
+    char *error;
+} hist_row;
+
+typedef struct history {
+    hist_row *rows;   /* ordered by version */
+    size_t n;
+    bool exists;
+} history;
+
+char *history_qualified(strata *s);  /* quoted schema.table */
+int history_read(strata *s, history *out);
+void history_clear(history *h);
+const hist_row *history_find(const history *h, int64_t version);
+int history_create(strata *s);
+/* SQL fragment inserting the applied row for @m (no trailing ';'). */
+char *history_insert_sql(strata *s, const migration *m, const char *state,
+                         int32_t statements_done);
+/* UPDATE recording @m's current checksum (accept). */
+char *history_checksum_sql(strata *s, const migration *m);
+
+/* ---- lock (lock.c) ---- */
+int lock_acquire(strata *s, int64_t *key_out);
+void lock_release(strata *s, int64_t key);
+
+/* ---- settings guard (settings.c) ---- */
+typedef struct settings_snap {
+    char *restore_sql;  /* statement restoring the snapshot */
+} settings_snap;
+
+int settings_snapshot(strata *s, settings_snap *out);
+void settings_free(settings_snap *sn);
+
+/* ---- engine (engine.c, run_notx.c, batch.c) ---- */
+typedef struct run_ctx {
+    strata *s;
+    history hist;
+    settings_snap snap;
+    int64_t lock_key;
+    bool locked;
+} run_ctx;
+
+int run_migration_tx(run_ctx *rc, const migration *m);
+int run_migration_notx(run_ctx *rc, const migration *m, int32_t start_stmt);
+int run_migration_batch(run_ctx *rc, const migration *m);
+int run_migration_self(run_ctx *rc, const migration *m);
+char *timeout_settings_sql(strata *s, const migration *m, bool local);
+long map_error_offset(const pgres_list *l, const char *sent, size_t user_start,
+                      const char *user, int prefix_stmts);
+void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const char *sent,
+                      size_t user_start, const char *user, int32_t first_line, int prefix_stmts);
+bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e);
+int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
+
+#endif

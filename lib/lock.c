@@ -1,0 +1,110 @@
+/* One migrator at a time: a session advisory lock keyed on database, schema
+ * and history table. It is polled with pg_try_advisory_lock, never waited
+ * for inside a statement: a waiter blocked in a statement holds a snapshot,
+ * and a CREATE INDEX CONCURRENTLY in the winner would wait for it forever. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int holder_pid(strata *s, int64_t key)
+{
+    char sql[256];
+    PGresult *r = NULL;
+    int pid = 0;
+    snprintf(sql, sizeof sql,
+             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+             "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = %lld",
+             (long long)key);
+    if (pg_simple(s, sql, &r) == STRATA_OK && PQntuples(r) > 0)
+        pid = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return pid;
+}
+
+int lock_acquire(strata *s, int64_t *key_out)
+{
+    char *schema = s->hist_schema ? pg_literal(s, s->hist_schema) : xstrdup("current_schema()");
+    char *table = pg_literal(s, s->hist_table);
+    sbuf sql;
+    PGresult *r = NULL;
+    int rc;
+    int64_t key, start = now_ms(), pause = 20;
+    bool told = false;
+    if (!schema || !table) {
+        free(schema);
+        free(table);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    sbuf_init(&sql);
+    sbuf_printf(&sql,
+                "SELECT k, pg_try_advisory_lock(k), current_schema() FROM (SELECT "
+                "hashtextextended(current_database() || '/' || %s || '/' || %s, 0) AS k) x",
+                schema, table);
+    free(schema);
+    free(table);
+    rc = sql.oom ? STRATA_ENOMEM : pg_simple(s, sql.data, &r);
+    sbuf_free(&sql);
+    if (rc)
+        return rc;
+    key = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    bool got = PQgetvalue(r, 0, 1)[0] == 't';
+    free(s->run_schema);
+    s->run_schema = PQgetisnull(r, 0, 2) ? NULL : xstrdup(PQgetvalue(r, 0, 2));
+    PQclear(r);
+    while (!got) {
+        char q[96];
+        if (now_ms() - start >= s->lock_wait_ms) {
+            int pid = holder_pid(s, key);
+            return set_error(s, STRATA_ELOCKED,
+                             "another migrator (backend pid %d) held the migration lock for "
+                             "longer than the lock wait of %lld ms; wait for it to finish, or "
+                             "inspect it with: SELECT * FROM pg_stat_activity WHERE pid = %d",
+                             pid, (long long)s->lock_wait_ms, pid);
+        }
+        if (!told) {
+            strata_event ev = {0};
+            ev.type = STRATA_EVENT_LOCK_WAIT;
+            ev.pid = holder_pid(s, key);
+            ev.message = "waiting for another migrator to release the lock";
+            ev.duration_ms = -1;
+            ev.rows = -1;
+            emit_ev(s, &ev);
+            told = true;
+        }
+        sleep_ms(pause);
+        if (pause < 250)
+            pause *= 2;
+        snprintf(q, sizeof q, "SELECT pg_try_advisory_lock(%lld)", (long long)key);
+        r = NULL;
+        rc = pg_simple(s, q, &r);
+        if (rc)
+            return rc;
+        got = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+    }
+    *key_out = key;
+    return STRATA_OK;
+}
+
+void lock_release(strata *s, int64_t key)
+{
+    char q[96];
+    PGresult *r = NULL;
+    if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
+        return; /* the server released it with the session */
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        PGresult *rb = PQexec(s->conn, "ROLLBACK");
+        PQclear(rb);
+    }
+    snprintf(q, sizeof q, "SELECT pg_advisory_unlock(%lld)", (long long)key);
+    /* keep the error that ended the run: unlocking must not overwrite it */
+    char saved[sizeof s->errmsg];
+    memcpy(saved, s->errmsg, sizeof saved);
+    if (pg_simple(s, q, &r) == STRATA_OK)
+        PQclear(r);
+    memcpy(s->errmsg, saved, sizeof saved);
+    free(s->run_schema);
+    s->run_schema = NULL;
+}

@@ -1,0 +1,164 @@
+/* The migration set: validated migrations kept in version order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void migration_clear(migration *m)
+{
+    free(m->name);
+    free(m->up_sql);
+    free(m->down_sql);
+    free(m->source);
+    free(m->down_source);
+    directives_clear(&m->d);
+    memset(m, 0, sizeof *m);
+}
+
+void migset_clear(migset *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        migration_clear(&set->items[i]);
+    free(set->items);
+    memset(set, 0, sizeof *set);
+}
+
+/* An up with nothing but blank and comment lines would record a version
+ * that changed nothing: almost always a mistake in the file. */
+static bool sql_is_empty(const char *p)
+{
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (!*p)
+            return true;
+        if (p[0] == '-' && p[1] == '-') {
+            p = strchr(p, '\n');
+            if (!p)
+                return true;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+bool utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str, *e = s + n;
+    while (s < e) {
+        unsigned c = *s;
+        size_t k;
+        if (c < 0x80) { s++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) k = 1;
+        else if (c >= 0xE0 && c <= 0xEF) k = 2;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3;
+        else return false;
+        if ((size_t)(e - s) <= k)
+            return false;
+        for (size_t i = 1; i <= k; i++)
+            if ((s[i] & 0xC0) != 0x80)
+                return false;
+        if (c == 0xE0 && s[1] < 0xA0) return false;       /* overlong */
+        if (c == 0xED && s[1] > 0x9F) return false;       /* surrogates */
+        if (c == 0xF0 && s[1] < 0x90) return false;
+        if (c == 0xF4 && s[1] > 0x8F) return false;
+        s += k + 1;
+    }
+    return true;
+}
+
+int migration_finish(migration *m, sbuf *err)
+{
+    const char *label = m->source ? m->source : "migration";
+    int rc;
+    if (m->version <= 0) {
+        sbuf_printf(err, "%s: version must be a positive integer", label);
+        return STRATA_EINVAL;
+    }
+    if (!m->name || !m->up_sql || !m->source)
+        return STRATA_ENOMEM;
+    if (!utf8_valid(m->up_sql, strlen(m->up_sql)) ||
+        (m->down_sql && !utf8_valid(m->down_sql, strlen(m->down_sql)))) {
+        sbuf_printf(err, "%s: invalid UTF-8 (save the file as UTF-8)", label);
+        return STRATA_EPARSE;
+    }
+    if (sql_is_empty(m->up_sql)) {
+        sbuf_printf(err, "%s: the up migration is empty (write its SQL, or delete the file)", label);
+        return STRATA_EPARSE;
+    }
+    directives_clear(&m->d);
+    {
+        sbuf e2;
+        sbuf_init(&e2);
+        rc = directives_parse(&m->d, m->up_sql, m->up_line > 0 ? m->up_line : 1, &e2);
+        if (rc) {
+            sbuf_printf(err, "%s:%s", label, e2.data ? e2.data + 5 : " bad directive");
+            sbuf_free(&e2);
+            return rc;
+        }
+        sbuf_free(&e2);
+    }
+    if (checksum_sql(m->checksum, m->up_sql))
+        return STRATA_ERROR;
+    return STRATA_OK;
+}
+
+const migration *migset_find(const migset *set, int64_t version)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->items[mid].version == version)
+            return &set->items[mid];
+        if (set->items[mid].version < version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int by_version(const void *a, const void *b)
+{
+    const migration *x = a, *y = b;
+    return x->version < y->version ? -1 : x->version > y->version;
+}
+
+int migset_merge(migset *set, migset *add, sbuf *err)
+{
+    migration *items;
+    size_t n = set->n + add->n;
+    if (add->n == 0)
+        return STRATA_OK;
+    items = realloc(set->items, n * sizeof *items);
+    if (!items)
+        return STRATA_ENOMEM;
+    memcpy(items + set->n, add->items, add->n * sizeof *items);
+    qsort(items, n, sizeof *items, by_version);
+    for (size_t i = 1; i < n; i++) {
+        if (items[i].version == items[i - 1].version) {
+            sbuf_printf(err, "%s and %s: both have version %lld (each version must be unique)",
+                        items[i - 1].source, items[i].source, (long long)items[i].version);
+            /* restore: drop the added entries from set without freeing them */
+            size_t k = 0;
+            for (size_t j = 0; j < n; j++) {
+                bool added = false;
+                for (size_t a = 0; a < add->n; a++)
+                    if (items[j].source == add->items[a].source)
+                        added = true;
+                if (!added)
+                    items[k++] = items[j];
+            }
+            set->items = items;
+            set->n = k;
+            set->cap = n;
+            return STRATA_EDUPLICATE;
+        }
+    }
+    set->items = items;
+    set->n = set->cap = n;
+    free(add->items);
+    memset(add, 0, sizeof *add);
+    return STRATA_OK;
+}

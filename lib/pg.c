@@ -1,0 +1,231 @@
+/* The PostgreSQL driver: queries are sent asynchronously so that, while one
+ * runs, the blocker watch can look at who holds it up. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pg_need_db(strata *s)
+{
+    if (!s->conn)
+        return set_error(s, STRATA_ENODB, "this handle has no database (opened with NULL conninfo)");
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return set_error(s, STRATA_ECONNECT, "the database connection was lost: %s",
+                         PQerrorMessage(s->conn));
+    return STRATA_OK;
+}
+
+void pg_connection_message(sbuf *b, PGconn *c)
+{
+    const char *m = c ? PQerrorMessage(c) : "out of memory";
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
+    sbuf_add(b, m, n);
+}
+
+void pgres_list_clear(pgres_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        PQclear(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+    l->err_index = -1;
+}
+
+PGresult *pgres_err(const pgres_list *l)
+{
+    return l->err_index >= 0 ? l->items[l->err_index] : NULL;
+}
+
+static bool push_result(pgres_list *l, PGresult *r)
+{
+    PGresult **p = realloc(l->items, (size_t)(l->n + 1) * sizeof *p);
+    if (!p) {
+        PQclear(r);
+        return false;
+    }
+    l->items = p;
+    l->items[l->n] = r;
+    ExecStatusType st = PQresultStatus(r);
+    if (l->err_index < 0 && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE))
+        l->err_index = l->n;
+    l->n++;
+    return true;
+}
+
+int pg_exec(strata *s, const char *sql, pgres_list *out)
+{
+    pgres_list l = {NULL, 0, -1};
+    int64_t started = now_ms(), next_watch = started + s->watch_ms;
+    int sock;
+    if (!PQsendQuery(s->conn, sql)) {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_puts(&b, "could not send a query: ");
+        pg_connection_message(&b, s->conn);
+        set_error_buf(s, STRATA_ECONNECT, &b);
+        sbuf_free(&b);
+        return STRATA_ECONNECT;
+    }
+    sock = PQsocket(s->conn);
+    for (;;) {
+        while (!PQisBusy(s->conn)) {
+            PGresult *r = PQgetResult(s->conn);
+            if (!r)
+                goto done;
+            if (!push_result(&l, r)) {
+                while ((r = PQgetResult(s->conn)) != NULL)
+                    PQclear(r);
+                pgres_list_clear(&l);
+                return set_error(s, STRATA_ENOMEM, "out of memory reading results");
+            }
+        }
+        struct pollfd pfd = {sock, POLLIN, 0};
+        int64_t wait = s->watch_ms > 0 ? next_watch - now_ms() : 1000;
+        int pr = poll(&pfd, 1, (int)(wait < 0 ? 0 : wait));
+        if (pr < 0 && errno != EINTR)
+            break;
+        if (pr == 0 && s->watch_ms > 0 && now_ms() >= next_watch) {
+            watch_report(s, now_ms() - started);
+            next_watch = now_ms() + s->watch_ms;
+        }
+        if (pr > 0 && !PQconsumeInput(s->conn))
+            break;
+    }
+    pgres_list_clear(&l);
+    {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_puts(&b, "connection lost while running a query: ");
+        pg_connection_message(&b, s->conn);
+        set_error_buf(s, STRATA_ECONNECT, &b);
+        sbuf_free(&b);
+    }
+    return STRATA_ECONNECT;
+done:
+    if (PQstatus(s->conn) != CONNECTION_OK && l.err_index >= 0) {
+        *out = l;
+        return STRATA_ECONNECT;
+    }
+    *out = l;
+    return l.err_index >= 0 ? STRATA_ESQL : STRATA_OK;
+}
+
+int pg_simple(strata *s, const char *sql, PGresult **out_res)
+{
+    pgres_list l;
+    int rc = pg_exec(s, sql, &l);
+    if (rc == STRATA_OK || rc == STRATA_ESQL || (rc == STRATA_ECONNECT && l.n)) {
+        PGresult *e = pgres_err(&l);
+        if (e) {
+            const char *st = PQresultErrorField(e, PG_DIAG_SQLSTATE);
+            set_error(s, rc == STRATA_OK ? STRATA_ESQL : rc, "%s%s%s%s",
+                      PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY)
+                          ? PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY)
+                          : PQresultErrorMessage(e),
+                      st ? " [" : "", st ? st : "", st ? "]" : "");
+            rc = rc == STRATA_OK ? STRATA_ESQL : rc;
+        } else if (out_res && l.n) {
+            *out_res = l.items[l.n - 1];
+            l.items[l.n - 1] = NULL;
+            l.n--;
+        }
+        pgres_list_clear(&l);
+    }
+    return rc;
+}
+
+bool pg_sqlstate_is(const PGresult *r, const char *state)
+{
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return st && strcmp(st, state) == 0;
+}
+
+char *pg_literal(strata *s, const char *v)
+{
+    char *q = PQescapeLiteral(s->conn, v, strlen(v));
+    char *r = xstrdup(q);
+    PQfreemem(q);
+    return r;
+}
+
+char *pg_ident(strata *s, const char *v)
+{
+    char *q = PQescapeIdentifier(s->conn, v, strlen(v));
+    char *r = xstrdup(q);
+    PQfreemem(q);
+    return r;
+}
+
+/* PostgreSQL reports positions in characters; the text is UTF-8. */
+static size_t char_to_byte(const char *s, long chars)
+{
+    size_t i = 0;
+    while (s[i] && chars > 0) {
+        i++;
+        while ((s[i] & 0xC0) == 0x80)
+            i++;
+        chars--;
+    }
+    return i;
+}
+
+long pg_error_offset(const PGresult *r, const char *sent)
+{
+    const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    if (!pos)
+        return -1;
+    long p = strtol(pos, NULL, 10);
+    if (p <= 0)
+        return -1;
+    return (long)char_to_byte(sent, p - 1);
+}
+
+void pg_describe_error(sbuf *b, const PGresult *r, const char *label, const char *text,
+                       int32_t first_line, long offset)
+{
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+    sbuf_puts(b, label);
+    if (text && offset >= 0 && (size_t)offset <= strlen(text)) {
+        int32_t line = first_line;
+        long col = 1;
+        for (long i = 0; i < offset; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else if ((text[i] & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        sbuf_printf(b, ":%d:%ld", (int)line, col);
+    }
+    sbuf_printf(b, ": %s", msg ? msg : PQresultErrorMessage(r));
+    if (st)
+        sbuf_printf(b, " [%s]", st);
+    if (detail)
+        sbuf_printf(b, "\nDETAIL: %s", detail);
+    if (hint)
+        sbuf_printf(b, "\nHINT: %s", hint);
+}

@@ -1,0 +1,265 @@
+/* No-transaction migrations: statements split by the PostgreSQL parser and
+ * sent one by one, with a `dirty` history row that records progress, so a
+ * failure or a killed process leaves an exact resume point. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int exec_quiet(strata *s, const char *sql)
+{
+    char saved[sizeof s->errmsg];
+    int rc;
+    memcpy(saved, s->errmsg, sizeof saved);
+    rc = pg_simple(s, sql, NULL);
+    memcpy(s->errmsg, saved, sizeof saved);
+    return rc;
+}
+
+static char *progress_sql(strata *s, int64_t version, int32_t done)
+{
+    char *q = history_qualified(s);
+    sbuf b;
+    if (!q)
+        return NULL;
+    sbuf_init(&b);
+    sbuf_printf(&b, "UPDATE %s SET statements_done = %d WHERE version = %lld", q, (int)done,
+                (long long)version);
+    free(q);
+    return sbuf_take(&b);
+}
+
+/* After a failed CREATE INDEX CONCURRENTLY the server keeps an INVALID index
+ * that still slows writes; name it and say how to clear it. */
+static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
+{
+    char *rel = NULL, *idx = NULL, *rlit, *ilit = NULL;
+    sbuf q;
+    PGresult *r = NULL;
+    if (!parse_index_concurrently(stmt, &rel, &idx))
+        return;
+    rlit = pg_literal(s, rel);
+    if (idx)
+        ilit = pg_literal(s, idx);
+    sbuf_init(&q);
+    sbuf_printf(&q,
+                "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = "
+                "i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT "
+                "i.indisvalid AND i.indrelid = to_regclass(%s)",
+                rlit ? rlit : "NULL");
+    if (ilit)
+        sbuf_printf(&q, " AND c.relname = %s", ilit);
+    if (!q.oom && exec_quiet(s, "SELECT 1") == STRATA_OK) {
+        char saved[sizeof s->errmsg];
+        memcpy(saved, s->errmsg, sizeof saved);
+        if (pg_simple(s, q.data, &r) == STRATA_OK) {
+            for (int i = 0; i < PQntuples(r); i++)
+                sbuf_printf(b, "\nthe failed CREATE INDEX CONCURRENTLY left the INVALID index "
+                               "%s.%s behind; clear it with: DROP INDEX CONCURRENTLY IF EXISTS "
+                               "%s.%s;",
+                            PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 0),
+                            PQgetvalue(r, i, 1));
+        }
+        PQclear(r);
+        memcpy(s->errmsg, saved, sizeof saved);
+    }
+    sbuf_free(&q);
+    free(rel);
+    free(idx);
+    free(rlit);
+    free(ilit);
+}
+
+static void mark_failed(run_ctx *rc, const migration *m, int32_t stmt_no, const char *msg)
+{
+    strata *s = rc->s;
+    char *q = history_qualified(s), *lit = pg_literal(s, msg);
+    sbuf b;
+    sbuf_init(&b);
+    if (q && lit) {
+        sbuf_printf(&b, "UPDATE %s SET failed_statement = %d, error = %s WHERE version = %lld",
+                    q, (int)stmt_no, lit, (long long)m->version);
+        if (!b.oom)
+            exec_quiet(s, b.data);
+    }
+    sbuf_free(&b);
+    free(q);
+    free(lit);
+}
+
+/* Sends one statement together with its progress update, so the two commit
+ * together; statements that refuse a transaction block (CONCURRENTLY,
+ * VACUUM...) are sent alone. */
+static int exec_statement(strata *s, const char *stmt, const char *progress, pgres_list *out)
+{
+    sbuf q;
+    int rc;
+    sbuf_init(&q);
+    sbuf_printf(&q, "%s\n;\n%s", stmt, progress);
+    if (q.oom) {
+        sbuf_free(&q);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    rc = pg_exec(s, q.data, out);
+    sbuf_free(&q);
+    if (rc == STRATA_ESQL && pg_sqlstate_is(pgres_err(out), "25001")) {
+        pgres_list_clear(out);
+        rc = pg_exec(s, stmt, out);
+        if (rc == STRATA_OK) {
+            pgres_list_clear(out);
+            rc = pg_exec(s, progress, out);
+        }
+    }
+    return rc;
+}
+
+static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, int32_t i,
+                          const char *stmt, pgres_list *l, int code)
+{
+    strata *s = rc->s;
+    const PGresult *e = pgres_err(l);
+    sbuf b;
+    sbuf_init(&b);
+    if (e) {
+        long off = pg_error_offset(e, stmt);
+        if (off < 0 || off > sl->items[i].len)
+            off = 0;
+        pg_describe_error(&b, e, m->source, m->up_sql, m->up_line, sl->items[i].offset + off);
+        if (code == STRATA_ESQL) {
+            mark_failed(rc, m, i + 1, b.data ? b.data : "");
+            explain_invalid_index(s, &b, stmt);
+        }
+        lock_failure_suffix(rc, &b, e);
+    } else {
+        sbuf_puts(&b, strata_errmsg(s));
+    }
+    sbuf_printf(&b,
+                "\nmigration %lld (no-transaction) is dirty: statement %d of %d failed, %d "
+                "completed. Fix the cause, then run `strata up --resume` to continue from "
+                "statement %d, or resolve it by hand with `strata force %lld --applied` or "
+                "`--pending`.",
+                (long long)m->version, (int)i + 1, (int)sl->n, (int)i, (int)i + 1,
+                (long long)m->version);
+    set_error_buf(s, code, &b);
+    sbuf_free(&b);
+    return code;
+}
+
+static int split_or_fail(strata *s, const migration *m, stmt_list *sl)
+{
+    sbuf err;
+    int32_t off = -1;
+    int rc;
+    sbuf_init(&err);
+    rc = split_sql(sl, m->up_sql, &err, &off);
+    if (rc) {
+        int32_t line = m->up_line;
+        for (int32_t k = 0; off > 0 && k < off && m->up_sql[k]; k++)
+            line += m->up_sql[k] == '\n';
+        set_error(s, rc, "%s:%d: %s", m->source, (int)line, err.data ? err.data : "out of memory");
+    } else if (sl->scanner_fallback) {
+        emit(s, STRATA_EVENT_WARNING, m,
+             "the parser could not read this migration (newer grammar?); statements were "
+             "split by the scanner instead");
+    }
+    sbuf_free(&err);
+    return rc;
+}
+
+static int start_dirty(run_ctx *rc, const migration *m, int32_t start)
+{
+    strata *s = rc->s;
+    char *sql;
+    int res;
+    if (start == 0 && !history_find(&rc->hist, m->version)) {
+        sql = history_insert_sql(s, m, "dirty", 0);
+    } else {
+        char *q = history_qualified(s);
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_printf(&b, "UPDATE %s SET failed_statement = NULL, error = NULL WHERE version = %lld",
+                    q ? q : "", (long long)m->version);
+        free(q);
+        sql = sbuf_take(&b);
+    }
+    if (!sql)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    res = pg_simple(s, sql, NULL);
+    free(sql);
+    if (res == STRATA_OK) {
+        sql = timeout_settings_sql(s, m, false);
+        res = sql ? pg_simple(s, sql, NULL) : STRATA_ENOMEM;
+        free(sql);
+    }
+    return res;
+}
+
+static int finish_applied(run_ctx *rc, const migration *m, int32_t n, int64_t ms)
+{
+    strata *s = rc->s;
+    char *q = history_qualified(s);
+    sbuf b;
+    int res;
+    sbuf_init(&b);
+    sbuf_printf(&b,
+                "UPDATE %s SET state = 'applied', statements_done = %d, failed_statement = NULL, "
+                "error = NULL, duration_ms = coalesce(duration_ms, 0) + %lld, applied_at = now() "
+                "WHERE version = %lld",
+                q ? q : "", (int)n, (long long)ms, (long long)m->version);
+    free(q);
+    res = b.oom ? STRATA_ENOMEM : pg_simple(s, b.data, NULL);
+    sbuf_free(&b);
+    return res;
+}
+
+int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
+{
+    strata *s = rc->s;
+    stmt_list sl = {0};
+    int res = split_or_fail(s, m, &sl);
+    int64_t t0 = now_ms();
+    if (res)
+        return res;
+    if (start > sl.n)
+        start = sl.n;
+    res = start_dirty(rc, m, start);
+    for (int32_t i = start; res == STRATA_OK && i < sl.n; i++) {
+        char *stmt = xstrndup(m->up_sql + sl.items[i].offset, (size_t)sl.items[i].len);
+        char *prog = progress_sql(s, m->version, i + 1);
+        int64_t ts = now_ms();
+        if (!stmt || !prog) {
+            res = set_error(s, STRATA_ENOMEM, "out of memory");
+        }
+        for (int attempt = 0; res == STRATA_OK; attempt++) {
+            pgres_list l = {NULL, 0, -1};
+            int r2 = exec_statement(s, stmt, prog, &l);
+            if (r2 == STRATA_OK) {
+                strata_event ev = {0};
+                ev.type = STRATA_EVENT_STATEMENT_DONE;
+                ev.version = m->version;
+                ev.name = m->name;
+                ev.statement = i + 1;
+                ev.duration_ms = now_ms() - ts;
+                ev.rows = -1;
+                emit_ev(s, &ev);
+                pgres_list_clear(&l);
+                break;
+            }
+            if (r2 == STRATA_ESQL && retry_wait(rc, m, attempt, pgres_err(&l))) {
+                pgres_list_clear(&l);
+                continue;
+            }
+            res = fail_statement(rc, m, &sl, i, stmt, &l, r2);
+            pgres_list_clear(&l);
+        }
+        free(stmt);
+        free(prog);
+    }
+    if (rc->snap.restore_sql && s->conn && PQstatus(s->conn) == CONNECTION_OK)
+        exec_quiet(s, rc->snap.restore_sql);
+    if (res == STRATA_OK)
+        res = finish_applied(rc, m, sl.n, now_ms() - t0);
+    stmt_list_free(&sl);
+    return res;
+}

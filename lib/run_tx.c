@@ -1,0 +1,209 @@
+/* Transactional migrations: the migration and its history row travel in one
+ * round trip (BEGIN; settings; SQL; INSERT; COMMIT; restore), so the pair is
+ * applied or neither, and a thousand migrations cost a thousand round trips. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PREFIX_STMTS 3 /* BEGIN, SET LOCAL lock_timeout, SET LOCAL statement_timeout */
+
+/* Maps a failed result back into the migration's own text: by the server's
+ * position when it gives one, else by which statement failed. */
+long map_error_offset(const pgres_list *l, const char *sent, size_t user_start,
+                      const char *user, int prefix_stmts)
+{
+    const PGresult *e = pgres_err(l);
+    long off = pg_error_offset(e, sent);
+    size_t ulen = strlen(user);
+    if (off >= 0)
+        return (size_t)off >= user_start && (size_t)off <= user_start + ulen
+                   ? off - (long)user_start
+                   : -2; /* outside: in the runner's own statements */
+    int idx = l->err_index - prefix_stmts;
+    if (idx < 0)
+        return -2;
+    stmt_list sl = {0};
+    sbuf ignore;
+    int32_t eo;
+    long res = -1;
+    sbuf_init(&ignore);
+    if (split_sql(&sl, user, &ignore, &eo) == STRATA_OK) {
+        if (idx < sl.n)
+            res = sl.items[idx].offset;
+        else
+            res = -2;
+    }
+    stmt_list_free(&sl);
+    sbuf_free(&ignore);
+    return res;
+}
+
+void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const char *sent,
+                      size_t user_start, const char *user, int32_t first_line, int prefix_stmts)
+{
+    long off = map_error_offset(l, sent, user_start, user, prefix_stmts);
+    if (off == -2) {
+        sbuf_printf(b, "%s: recording version %lld: ", m->source, (long long)m->version);
+        pg_describe_error(b, pgres_err(l), "history", NULL, 0, -1);
+        return;
+    }
+    pg_describe_error(b, pgres_err(l), m->source, user, first_line, off);
+}
+
+static void rollback(strata *s)
+{
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(s->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+static void restore_settings(run_ctx *rc)
+{
+    if (rc->snap.restore_sql) {
+        PGresult *r = PQexec(rc->s->conn, rc->snap.restore_sql);
+        PQclear(r);
+    }
+}
+
+bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
+{
+    strata *s = rc->s;
+    if (!pg_sqlstate_is(e, "55P03") || attempt >= s->retries)
+        return false;
+    int64_t wait = s->retry_backoff_ms << (attempt < 16 ? attempt : 16);
+    sbuf b;
+    strata_event ev = {0};
+    sbuf_init(&b);
+    sbuf_printf(&b, "lock_timeout: %s; retry %d of %d in %lld ms",
+                PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY), attempt + 1, (int)s->retries,
+                (long long)wait);
+    ev.type = STRATA_EVENT_RETRY;
+    ev.version = m->version;
+    ev.name = m->name;
+    ev.statement = attempt + 1;
+    ev.message = b.data;
+    ev.duration_ms = wait;
+    ev.rows = -1;
+    emit_ev(s, &ev);
+    sbuf_free(&b);
+    sleep_ms(wait);
+    return true;
+}
+
+int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
+{
+    if (pg_sqlstate_is(e, "55P03"))
+        sbuf_printf(b, "\n(gave up after %d retries; the blocker watch events name who held the "
+                       "lock: look for long transactions in pg_stat_activity)",
+                    (int)rc->s->retries);
+    return 0;
+}
+
+int run_migration_tx(run_ctx *rc, const migration *m)
+{
+    strata *s = rc->s;
+    char *settings = timeout_settings_sql(s, m, true);
+    char *ins = history_insert_sql(s, m, "applied", -1);
+    sbuf sql;
+    size_t user_start;
+    int res = STRATA_OK;
+    if (!settings || !ins) {
+        free(settings);
+        free(ins);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    sbuf_init(&sql);
+    sbuf_printf(&sql, "%s\n%s", s->single_tx ? "SAVEPOINT strata_m;" : "BEGIN;", settings);
+    user_start = sql.len;
+    sbuf_puts(&sql, m->up_sql);
+    sbuf_printf(&sql, "\n;\n%s;\n%s;\n%s", ins, s->single_tx ? "RELEASE strata_m" : "COMMIT",
+                rc->snap.restore_sql ? rc->snap.restore_sql : "SELECT 1");
+    free(settings);
+    free(ins);
+    if (sql.oom) {
+        sbuf_free(&sql);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    for (int attempt = 0;; attempt++) {
+        pgres_list l;
+        int rc2 = pg_exec(s, sql.data, &l);
+        if (rc2 == STRATA_OK) {
+            pgres_list_clear(&l);
+            break;
+        }
+        if (rc2 != STRATA_ESQL) {
+            if (l.n) {
+                sbuf b;
+                sbuf_init(&b);
+                describe_failure(&b, &l, m, sql.data, user_start, m->up_sql, m->up_line,
+                                 PREFIX_STMTS);
+                sbuf_puts(&b, "\n(the connection was lost: the migration was rolled back)");
+                set_error_buf(s, STRATA_ECONNECT, &b);
+                sbuf_free(&b);
+            }
+            pgres_list_clear(&l);
+            res = rc2;
+            break;
+        }
+        if (s->single_tx) {
+            PGresult *r = PQexec(s->conn, "ROLLBACK TO SAVEPOINT strata_m");
+            PQclear(r);
+        } else {
+            rollback(s);
+        }
+        restore_settings(rc);
+        if (!s->single_tx && retry_wait(rc, m, attempt, pgres_err(&l))) {
+            pgres_list_clear(&l);
+            continue;
+        }
+        sbuf b;
+        sbuf_init(&b);
+        describe_failure(&b, &l, m, sql.data, user_start, m->up_sql, m->up_line, PREFIX_STMTS);
+        lock_failure_suffix(rc, &b, pgres_err(&l));
+        sbuf_printf(&b, "\n(migration %lld was rolled back: nothing of it was applied)",
+                    (long long)m->version);
+        set_error_buf(s, STRATA_ESQL, &b);
+        sbuf_free(&b);
+        pgres_list_clear(&l);
+        res = STRATA_ESQL;
+        break;
+    }
+    sbuf_free(&sql);
+    return res;
+}
+
+/* A migration with its own BEGIN/COMMIT runs as written; its history row
+ * follows once it succeeded. */
+int run_migration_self(run_ctx *rc, const migration *m)
+{
+    strata *s = rc->s;
+    pgres_list l;
+    int res;
+    emit(s, STRATA_EVENT_SELF_MANAGED, m,
+         "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written");
+    res = pg_exec(s, m->up_sql, &l);
+    if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
+        sbuf b;
+        rollback(s);
+        restore_settings(rc);
+        sbuf_init(&b);
+        describe_failure(&b, &l, m, m->up_sql, 0, m->up_sql, m->up_line, 0);
+        sbuf_puts(&b, "\n(the migration manages its own transactions: what it committed "
+                      "before the failure stays; it is not recorded as applied)");
+        set_error_buf(s, res, &b);
+        sbuf_free(&b);
+    }
+    pgres_list_clear(&l);
+    if (res)
+        return res;
+    rollback(s); /* a migration that left a transaction open does not keep it */
+    char *ins = history_insert_sql(s, m, "applied", -1);
+    if (!ins)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    res = pg_simple(s, ins, NULL);
+    free(ins);
+    restore_settings(rc);
+    return res;
+}

@@ -1,0 +1,290 @@
+/* The throwaway PostgreSQL cluster of design.md section 8. */
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char cluster_dir[64];
+static char bindir[256];
+static pid_t owner_pid;
+static char admin_dsn[256];
+static char db_dsn[512];
+static const char *external_dsn;
+static char tmp_root[64];
+
+static bool file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static bool find_bindir(void)
+{
+    const char *env = getenv("STRATA_PG_BINDIR");
+    const char *cands[] = {env, "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
+                           "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        char p[300];
+        if (!cands[i])
+            continue;
+        snprintf(p, sizeof p, "%s/initdb", cands[i]);
+        if (file_exists(p)) {
+            snprintf(bindir, sizeof bindir, "%s", cands[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Runs argv as the postgres user when we are root (the server refuses root). */
+static int run_as_server_user(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    int status;
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (geteuid() == 0) {
+            struct passwd *pw = getpwnam("postgres");
+            if (!pw || initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
+                setuid(pw->pw_uid))
+                _exit(126);
+        }
+        if (chdir(cluster_dir) != 0)
+            _exit(126);
+        if (log) {
+            FILE *f = freopen(log, "a", stdout);
+            if (!f || dup2(fileno(stdout), 2) < 0)
+                _exit(126);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int skip_or_fail(const char *why)
+{
+    const char *req = getenv("STRATA_TEST_REQUIRE_PG");
+    if (req && strcmp(req, "1") == 0) {
+        fprintf(stderr, "FAIL: %s, and STRATA_TEST_REQUIRE_PG=1\n", why);
+        return 1;
+    }
+    fprintf(stderr, "SKIP: %s (install postgresql-15, or set STRATA_TEST_DSN)\n", why);
+    return 77;
+}
+
+int harness_start(void)
+{
+    char initdb[300], pgctl[300], log[128], opts[256];
+    owner_pid = getpid();
+    external_dsn = getenv("STRATA_TEST_DSN");
+    if (external_dsn && *external_dsn) {
+        snprintf(admin_dsn, sizeof admin_dsn, "%s", external_dsn);
+        return 0;
+    }
+    if (!find_bindir())
+        return skip_or_fail("PostgreSQL server binaries not found");
+    if (geteuid() == 0 && !getpwnam("postgres"))
+        return skip_or_fail("running as root and there is no postgres user to run the server");
+    snprintf(cluster_dir, sizeof cluster_dir, "/tmp/strata-pg-XXXXXX");
+    if (!mkdtemp(cluster_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    if (geteuid() == 0) {
+        struct passwd *pw = getpwnam("postgres");
+        if (chown(cluster_dir, pw->pw_uid, pw->pw_gid) != 0) {
+            perror("chown");
+            return 1;
+        }
+    }
+    snprintf(initdb, sizeof initdb, "%s/initdb", bindir);
+    snprintf(pgctl, sizeof pgctl, "%s/pg_ctl", bindir);
+    snprintf(log, sizeof log, "%s/log", cluster_dir);
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", cluster_dir);
+    char *init_argv[] = {initdb, "--no-sync", "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                         "--locale=C", "-D", data, NULL};
+    if (run_as_server_user(init_argv, log) != 0) {
+        fprintf(stderr, "initdb failed; see %s\n", log);
+        return 1;
+    }
+    snprintf(opts, sizeof opts,
+             "-k %s -c listen_addresses='' -c fsync=off -c full_page_writes=off "
+             "-c synchronous_commit=off -c max_connections=60",
+             cluster_dir);
+    char *start_argv[] = {pgctl, "-D", data, "-l", log, "-w", "-o", opts, "start", NULL};
+    if (run_as_server_user(start_argv, NULL) != 0) {
+        fprintf(stderr, "pg_ctl start failed; see %s\n", log);
+        harness_stop();
+        return 1;
+    }
+    snprintf(admin_dsn, sizeof admin_dsn, "host=%s port=5432 user=postgres dbname=postgres",
+             cluster_dir);
+    return 0;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+void test_rmrf(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void harness_stop(void)
+{
+    if (getpid() != owner_pid)
+        return; /* a forked test case must not stop the cluster */
+    if (tmp_root[0])
+        test_rmrf(tmp_root);
+    tmp_root[0] = '\0';
+    if (!cluster_dir[0])
+        return;
+    char pgctl[300], data[128];
+    snprintf(pgctl, sizeof pgctl, "%s/pg_ctl", bindir);
+    snprintf(data, sizeof data, "%s/data", cluster_dir);
+    char *argv[] = {pgctl, "-D", data, "-m", "immediate", "-w", "stop", NULL};
+    run_as_server_user(argv, "/dev/null");
+    test_rmrf(cluster_dir);
+    cluster_dir[0] = '\0';
+}
+
+const char *test_admin_dsn(void)
+{
+    return admin_dsn;
+}
+
+const char *test_db_new(void)
+{
+    static int counter;
+    char name[64], sql[128];
+    PGconn *c = PQconnectdb(admin_dsn);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "admin connect: %s", PQerrorMessage(c));
+    snprintf(name, sizeof name, "t_%d_%d", (int)getpid(), ++counter);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    /* dbname=... appended last overrides the one in the admin conninfo */
+    snprintf(db_dsn, sizeof db_dsn, "%s dbname=%s", admin_dsn, name);
+    return db_dsn;
+}
+
+const char *test_db_current(void)
+{
+    return db_dsn;
+}
+
+PGconn *test_connect(void)
+{
+    PGconn *c = PQconnectdb(db_dsn);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+    return c;
+}
+
+void test_sql(const char *sql)
+{
+    PGconn *c = test_connect();
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql,
+                  PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+char *test_query_value(const char *sql)
+{
+    PGconn *c = test_connect();
+    PGresult *r = PQexec(c, sql);
+    char *v = NULL;
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+long test_query_long(const char *sql)
+{
+    char *v = test_query_value(sql);
+    long n = v ? strtol(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}
+
+void harness_tmp_init(void)
+{
+    owner_pid = getpid();
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/strata-test-XXXXXX");
+    if (!mkdtemp(tmp_root))
+        tmp_root[0] = '\0';
+}
+
+/* Under one root made by the main process, so directories made inside a
+ * forked test case are removed too. */
+char *test_tmpdir(void)
+{
+    char *d = malloc(128);
+    ck_assert_ptr_nonnull(d);
+    snprintf(d, 128, "%s/d-XXXXXX", tmp_root[0] ? tmp_root : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+void test_write_bytes(const char *dir, const char *name, const char *data, size_t n)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_msg(f != NULL, "open %s: %s", p, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+void test_write(const char *dir, const char *name, const char *content)
+{
+    test_write_bytes(dir, name, content, strlen(content));
+}
+
+void test_events_cb(const strata_event *ev, void *payload)
+{
+    test_events *e = payload;
+    size_t len = strlen(e->log);
+    e->n++;
+    if (ev->type >= 0 && ev->type < 32)
+        e->count[ev->type]++;
+    if (ev->pid)
+        e->last_pid = ev->pid;
+    if (len < sizeof e->log - 1)
+        snprintf(e->log + len, sizeof e->log - len, "[%d v%lld] %s\n", (int)ev->type,
+                 (long long)ev->version, ev->message ? ev->message : "");
+}
+
+strata *test_open(void)
+{
+    strata *s = NULL;
+    int rc = strata_open(&s, test_db_current());
+    ck_assert_msg(rc == STRATA_OK, "strata_open: %s", strata_errmsg(s));
+    return s;
+}

@@ -1,0 +1,52 @@
+/* Test harness: a throwaway PostgreSQL cluster per test program, a fresh
+ * database per test case, and small file helpers. */
+#ifndef STRATA_TEST_HARNESS_H
+#define STRATA_TEST_HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "strata.h"
+
+/* Set by each test file: true when its suite needs PostgreSQL. */
+extern const bool test_needs_pg;
+Suite *test_suite(void);
+
+/* Starts (or finds, with STRATA_TEST_DSN) the server. Returns 0, or 77 to
+ * skip, or 1 on failure; prints why. */
+int harness_start(void);
+void harness_stop(void);
+void harness_tmp_init(void);
+
+/* A fresh database for the current test case; its conninfo (static buffer
+ * valid until the next call). */
+const char *test_db_new(void);
+const char *test_db_current(void);
+/* Conninfo of the cluster's maintenance database. */
+const char *test_admin_dsn(void);
+PGconn *test_connect(void);
+/* Runs SQL on a new connection to the current test database, fails the test on error. */
+void test_sql(const char *sql);
+/* First column of the first row as text (malloc'd), or NULL on no row. */
+char *test_query_value(const char *sql);
+long test_query_long(const char *sql);
+
+/* A temporary directory removed at exit; returns its path (malloc'd). */
+char *test_tmpdir(void);
+void test_write(const char *dir, const char *name, const char *content);
+void test_write_bytes(const char *dir, const char *name, const char *data, size_t n);
+void test_rmrf(const char *path);
+
+/* Events collected by the standard callback. */
+typedef struct test_events {
+    int n;
+    int count[32];
+    char log[16384];
+    int32_t last_pid;
+} test_events;
+void test_events_cb(const strata_event *ev, void *payload);
+
+strata *test_open(void); /* strata_open on the current db, asserted */
+
+#endif
