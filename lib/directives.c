@@ -147,6 +147,11 @@ static void parse_foreign(directives *d, const char *p, const char *end)
 void directives_clear(directives *d)
 {
     free(d->allow);
+    directives_init(d);
+}
+
+void directives_init(directives *d)
+{
     memset(d, 0, sizeof *d);
     d->lock_timeout_ms = -1;
     d->statement_timeout_ms = -1;

@@ -366,7 +366,7 @@ static int revert_one(run_ctx *rc, const migration *m)
     char *q = history_qualified(s), *settings;
     int res;
     int64_t t0 = now_ms();
-    directives_clear(&dd);
+    directives_init(&dd);
     sbuf_init(&err);
     directives_parse(&dd, m->down_sql, m->down_line, &err); /* only no-transaction matters */
     sbuf_free(&err);

@@ -44,7 +44,8 @@ typedef struct directives {
 /* Parses the leading comment lines of @sql. @first_line is the file line
  * where @sql begins. On error writes "line N: message" into @err. */
 int directives_parse(directives *out, const char *sql, int32_t first_line, sbuf *err);
-void directives_clear(directives *d);
+void directives_init(directives *d);  /* defaults; for uninitialised memory */
+void directives_clear(directives *d); /* frees, then defaults */
 int64_t parse_duration_ms(const char *s, size_t n); /* -1 when invalid */
 
 /* ---- migration set (migset.c) ---- */
@@ -132,6 +133,8 @@ struct strata {
     void *prev_notice_arg;
     int64_t cur_version;      /* for NOTICE events */
     PGconn *watch_conn;       /* second connection of the blocker watch */
+    int32_t last_blocker_pid; /* seen by the watch during the last statement */
+    char last_blocker[256];
     bool watch_failed;
 };
 

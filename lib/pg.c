@@ -75,7 +75,10 @@ static bool push_result(pgres_list *l, PGresult *r)
 int pg_exec(strata *s, const char *sql, pgres_list *out)
 {
     pgres_list l = {NULL, 0, -1};
-    int64_t started = now_ms(), next_watch = started + s->watch_ms;
+    /* the first look comes early: a lock_timeout may end the wait before
+     * a full interval, and the blocker is worth naming in the error */
+    int64_t started = now_ms(),
+            next_watch = started + (s->watch_ms < 100 ? s->watch_ms : 100);
     int sock;
     if (!PQsendQuery(s->conn, sql)) {
         sbuf b;
@@ -87,6 +90,8 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
         return STRATA_ECONNECT;
     }
     sock = PQsocket(s->conn);
+    s->last_blocker_pid = 0;
+    s->last_blocker[0] = '\0';
     for (;;) {
         while (!PQisBusy(s->conn)) {
             PGresult *r = PQgetResult(s->conn);

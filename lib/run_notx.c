@@ -126,11 +126,11 @@ static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, 
         if (off < 0 || off > sl->items[i].len)
             off = 0;
         pg_describe_error(&b, e, m->source, m->up_sql, m->up_line, sl->items[i].offset + off);
+        lock_failure_suffix(rc, &b, e); /* before any query resets the watch */
         if (code == STRATA_ESQL) {
             mark_failed(rc, m, i + 1, b.data ? b.data : "");
             explain_invalid_index(s, &b, stmt);
         }
-        lock_failure_suffix(rc, &b, e);
     } else {
         sbuf_puts(&b, strata_errmsg(s));
     }

@@ -94,9 +94,14 @@ bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
 
 int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
 {
-    if (pg_sqlstate_is(e, "55P03"))
-        sbuf_printf(b, "\n(gave up after %d retries; the blocker watch events name who held the "
-                       "lock: look for long transactions in pg_stat_activity)",
+    if (!pg_sqlstate_is(e, "55P03"))
+        return 0;
+    if (rc->s->last_blocker_pid)
+        sbuf_printf(b, "\n(gave up after %d retries; last %s)", (int)rc->s->retries,
+                    rc->s->last_blocker);
+    else
+        sbuf_printf(b, "\n(gave up after %d retries; look for long transactions in "
+                       "pg_stat_activity holding locks on the table)",
                     (int)rc->s->retries);
     return 0;
 }

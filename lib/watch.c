@@ -74,6 +74,10 @@ void watch_report(strata *s, int64_t waited_ms)
             ev.duration_ms = waited_ms;
             ev.rows = -1;
             ev.message = b.data;
+            if (i == 0) {
+                s->last_blocker_pid = ev.pid;
+                snprintf(s->last_blocker, sizeof s->last_blocker, "%s", b.data ? b.data : "");
+            }
             emit_ev(s, &ev);
             sbuf_free(&b);
         }
