@@ -386,7 +386,7 @@ static int revert_one(run_ctx *rc, const migration *m)
             res = pg_simple(s, settings, NULL);
         for (int32_t i = 0; res == STRATA_OK && i < sl.n; i++) {
             char *t = xstrndup(m->down_sql + sl.items[i].offset, (size_t)sl.items[i].len);
-            pgres_list l;
+            pgres_list l = {NULL, 0, -1};
             res = t ? pg_exec(s, t, &l) : STRATA_ENOMEM;
             if (res == STRATA_ESQL) {
                 sbuf b;
@@ -397,8 +397,7 @@ static int revert_one(run_ctx *rc, const migration *m)
                 set_error_buf(s, res, &b);
                 sbuf_free(&b);
             }
-            if (res != STRATA_ENOMEM && res != STRATA_ECONNECT)
-                pgres_list_clear(&l);
+            pgres_list_clear(&l);
             free(t);
         }
         stmt_list_free(&sl);
@@ -408,7 +407,7 @@ static int revert_one(run_ctx *rc, const migration *m)
             res = pg_simple(s, sql.data, NULL);
     } else {
         size_t user_start;
-        pgres_list l;
+        pgres_list l = {NULL, 0, -1};
         sbuf_printf(&sql, "BEGIN;\n%s", settings ? settings : "");
         user_start = sql.len;
         sbuf_puts(&sql, m->down_sql);
@@ -429,8 +428,7 @@ static int revert_one(run_ctx *rc, const migration *m)
             set_error_buf(s, res, &b);
             sbuf_free(&b);
         }
-        if (res == STRATA_OK || res == STRATA_ESQL)
-            pgres_list_clear(&l);
+        pgres_list_clear(&l);
     }
     s->cur_version = 0;
     sbuf_free(&sql);

@@ -151,6 +151,8 @@ typedef struct pgres_list {
     int err_index;            /* index of the failing result, -1 none */
 } pgres_list;
 
+/* Sends @sql (one or more statements) and collects every result. *out is
+ * always set, also on failure; the caller clears it. */
 int pg_exec(strata *s, const char *sql, pgres_list *out);
 void pgres_list_clear(pgres_list *l);
 PGresult *pgres_err(const pgres_list *l);

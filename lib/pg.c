@@ -80,6 +80,7 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
     int64_t started = now_ms(),
             next_watch = started + (s->watch_ms < 100 ? s->watch_ms : 100);
     int sock;
+    *out = l; /* always initialised: callers clear it on every path */
     if (!PQsendQuery(s->conn, sql)) {
         sbuf b;
         sbuf_init(&b);
@@ -116,7 +117,7 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
         if (pr > 0 && !PQconsumeInput(s->conn))
             break;
     }
-    pgres_list_clear(&l);
+    *out = l; /* partial results: the error that ended it may be among them */
     {
         sbuf b;
         sbuf_init(&b);
@@ -139,23 +140,18 @@ int pg_simple(strata *s, const char *sql, PGresult **out_res)
 {
     pgres_list l;
     int rc = pg_exec(s, sql, &l);
-    if (rc == STRATA_OK || rc == STRATA_ESQL || (rc == STRATA_ECONNECT && l.n)) {
-        PGresult *e = pgres_err(&l);
-        if (e) {
-            const char *st = PQresultErrorField(e, PG_DIAG_SQLSTATE);
-            set_error(s, rc == STRATA_OK ? STRATA_ESQL : rc, "%s%s%s%s",
-                      PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY)
-                          ? PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY)
-                          : PQresultErrorMessage(e),
-                      st ? " [" : "", st ? st : "", st ? "]" : "");
-            rc = rc == STRATA_OK ? STRATA_ESQL : rc;
-        } else if (out_res && l.n) {
-            *out_res = l.items[l.n - 1];
-            l.items[l.n - 1] = NULL;
-            l.n--;
-        }
-        pgres_list_clear(&l);
+    PGresult *e = pgres_err(&l);
+    if (e) {
+        const char *st = PQresultErrorField(e, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY);
+        rc = rc == STRATA_OK ? STRATA_ESQL : rc;
+        set_error(s, rc, "%s%s%s%s", msg ? msg : PQresultErrorMessage(e), st ? " [" : "",
+                  st ? st : "", st ? "]" : "");
+    } else if (rc == STRATA_OK && out_res && l.n) {
+        *out_res = l.items[l.n - 1];
+        l.n--;
     }
+    pgres_list_clear(&l);
     return rc;
 }
 

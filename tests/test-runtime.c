@@ -1,0 +1,443 @@
+/* The zero-downtime runtime: no-transaction migrations, dirty state and
+ * resume, lock timeouts with retries, phases, batches, blocker reports. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const bool test_needs_pg = true;
+
+static void fresh_db(void)
+{
+    test_db_new();
+}
+
+static void apply_ok(strata *s)
+{
+    int rc = strata_apply(s, STRATA_LATEST);
+    ck_assert_msg(rc == STRATA_OK, "apply: %d %s", rc, strata_errmsg(s));
+}
+
+static strata *open_with(const strata_migration_def *defs, size_t n)
+{
+    strata *s = test_open();
+    ck_assert_msg(strata_add_migrations(s, defs, n) == STRATA_OK, "%s", strata_errmsg(s));
+    return s;
+}
+
+/* Sends @sql on a new connection without waiting: the server keeps running
+ * it (holding its locks) while the test goes on. */
+static PGconn *background(const char *sql)
+{
+    PGconn *c = test_connect();
+    ck_assert_int_eq(PQsendQuery(c, sql), 1);
+    return c;
+}
+
+static void background_finish(PGconn *c)
+{
+    PGresult *r;
+    while ((r = PQgetResult(c)) != NULL)
+        PQclear(r);
+    PQfinish(c);
+}
+
+static int backend_pid_of(PGconn *c)
+{
+    return PQbackendPID(c);
+}
+
+static void wait_for_activity(const char *like)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%s'", like);
+    for (int i = 0; i < 500; i++) {
+        if (test_query_long(sql) > 0)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("no backend started running %s", like);
+}
+
+START_TEST(notx_parser_split)
+{
+    static const char up[] =
+        "-- strata:no-transaction\n"
+        "CREATE TABLE t (id int, v text);\n"
+        "INSERT INTO t SELECT g, 'x;y' FROM generate_series(1, 1000) g;\n"
+        "/* a comment; with a semicolon */\n"
+        "CREATE INDEX CONCURRENTLY t_id ON t (id);\n"
+        "-- another; comment\n"
+        "CREATE INDEX CONCURRENTLY t_v ON t (v);\n"
+        "DO $$ BEGIN PERFORM 1; RAISE NOTICE 'did; it'; END $$;\n"
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n";
+    strata_migration_def m = {1, "indexes", up, NULL};
+    test_events ev = {0};
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_index i JOIN pg_class c ON "
+                                     "c.oid = i.indexrelid WHERE c.relname IN ('t_id', 't_v') "
+                                     "AND i.indisvalid"), 2);
+    ck_assert_int_eq(test_query_long("SELECT two()"), 2);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE "
+                                     "version = 1 AND state = 'applied' AND duration_ms >= 0"), 6);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_STATEMENT_DONE], 6);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_NOTICE], 1);
+    ck_assert_ptr_nonnull(strstr(ev.log, "did; it"));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(notx_failure_dirty_then_resume)
+{
+    static const char up[] =
+        "-- strata:no-transaction\n"
+        "CREATE TABLE a (id int);\n"
+        "INSERT INTO later VALUES (1);\n"
+        "CREATE TABLE c (id int);\n";
+    strata_migration_def m = {7, "dirty", up, NULL};
+    strata *s = open_with(&m, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "7_dirty:3:13: relation \"later\" does not exist"),
+                  "%s", strata_errmsg(s));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "--resume"));
+    ck_assert_int_eq(test_query_long("SELECT failed_statement FROM strata_history WHERE "
+                                     "version = 7 AND state = 'dirty' AND statements_done = 1 "
+                                     "AND error LIKE '%later%'"), 2);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "strata force 7"));
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_str_eq(strata_status_get(st, 0)->state_name, "dirty");
+    ck_assert_int_eq(strata_status_get(st, 0)->failed_statement, 2);
+    strata_status_free(st);
+    test_sql("CREATE TABLE later (id int)"); /* fix the cause */
+    strata_set_resume(s, 1);
+    apply_ok(s); /* statement 1 is not run again: it would fail */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 7 "
+                                     "AND state = 'applied' AND statements_done = 3 AND "
+                                     "failed_statement IS NULL"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM later"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(failed_concurrent_index_named)
+{
+    static const char up[] =
+        "-- strata:no-transaction\n"
+        "CREATE TABLE dups (k int);\n"
+        "INSERT INTO dups VALUES (1), (1);\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY dups_k ON dups (k);\n";
+    strata_migration_def m = {3, "uniq", up, NULL};
+    strata *s = open_with(&m, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "3_uniq:4:"), "%s", strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), "INVALID index public.dups_k"), "%s", strata_errmsg(s));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "DROP INDEX CONCURRENTLY IF EXISTS public.dups_k"));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(sigkill_mid_notx_then_resume)
+{
+    static const char up[] =
+        "-- strata:no-transaction\n"
+        "CREATE TABLE k1 (id int);\n"
+        "CREATE TABLE k2 (id int);\n"
+        "SELECT pg_sleep(CASE WHEN current_setting('application_name') = 'victim' THEN 30 ELSE 0 END);\n"
+        "CREATE TABLE k3 (id int);\n";
+    strata_migration_def m = {11, "killed", up, NULL};
+    char dsn[600];
+    snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
+    pid_t kid = fork();
+    ck_assert_int_ge(kid, 0);
+    if (kid == 0) {
+        strata *s = NULL;
+        strata_open(&s, dsn);
+        strata_add_migrations(s, &m, 1);
+        strata_apply(s, STRATA_LATEST);
+        _exit(0);
+    }
+    wait_for_activity("SELECT pg_sleep(CASE%");
+    kill(kid, SIGKILL);
+    waitpid(kid, NULL, 0);
+    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE "
+                                     "version = 11 AND state = 'dirty'"), 2);
+    strata *s = open_with(&m, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 11 "
+                                     "AND state = 'applied' AND statements_done = 4"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname IN ('k1','k2','k3')"), 3);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(terminated_backend_mid_tx_leaves_nothing)
+{
+    static const char up[] =
+        "CREATE TABLE tx1 (id int);\n"
+        "SELECT pg_sleep(CASE WHEN current_setting('application_name') = 'victim' THEN 30 ELSE 0 END);\n";
+    strata_migration_def m = {5, "tx", up, NULL};
+    char dsn[600];
+    snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
+    pid_t kid = fork();
+    ck_assert_int_ge(kid, 0);
+    if (kid == 0) {
+        strata *s = NULL;
+        strata_open(&s, dsn);
+        strata_add_migrations(s, &m, 1);
+        int rc = strata_apply(s, STRATA_LATEST);
+        if (rc != STRATA_ECONNECT)
+            fprintf(stderr, "apply: %d %s\n", rc, strata_errmsg(s));
+        strata_close(s);
+        _exit(rc == STRATA_ECONNECT ? 0 : 1);
+    }
+    wait_for_activity("%pg_sleep(CASE%");
+    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+    int st;
+    waitpid(kid, &st, 0);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "apply did not report the lost connection (status %d)", st);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'tx1'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    strata *s = open_with(&m, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'tx1'"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(lock_timeout_retried_until_released)
+{
+    strata_migration_def m = {1, "alter", "-- strata:lock-timeout 200ms\nALTER TABLE busy ADD COLUMN c int;", NULL};
+    test_events ev = {0};
+    test_sql("CREATE TABLE busy (id int)");
+    PGconn *holder = background("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.2); COMMIT;");
+    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_retries(s, 4);
+    strata_set_retry_backoff_ms(s, 300);
+    apply_ok(s);
+    ck_assert_int_ge(ev.count[STRATA_EVENT_RETRY], 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM information_schema.columns WHERE "
+                                     "table_name = 'busy' AND column_name = 'c'"), 1);
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(lock_timeout_exhausted_names_blocker)
+{
+    strata_migration_def m = {1, "alter", "-- strata:lock-timeout 300ms\nALTER TABLE busy ADD COLUMN c int;", NULL};
+    char want[64];
+    test_sql("CREATE TABLE busy (id int)");
+    PGconn *holder = background("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;");
+    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    strata *s = open_with(&m, 1);
+    strata_set_retries(s, 1);
+    strata_set_retry_backoff_ms(s, 50);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    snprintf(want, sizeof want, "blocked by pid %d", backend_pid_of(holder));
+    ck_assert_msg(strstr(strata_errmsg(s), want), "%s", strata_errmsg(s));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "[55P03]"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    test_sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'BEGIN; LOCK TABLE busy%'");
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(blocker_reported_while_waiting)
+{
+    strata_migration_def m = {1, "alter", "-- strata:lock-timeout 0\nALTER TABLE busy ADD COLUMN c int;", NULL};
+    test_events ev = {0};
+    test_sql("CREATE TABLE busy (id int)");
+    PGconn *holder = background("BEGIN; LOCK TABLE busy IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;");
+    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_watch_interval_ms(s, 300);
+    apply_ok(s);
+    ck_assert_int_ge(ev.count[STRATA_EVENT_BLOCKED], 2);
+    ck_assert_int_eq(ev.last_pid, backend_pid_of(holder));
+    ck_assert_ptr_nonnull(strstr(ev.log, "pg_sleep(1.5)"));
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
+/* Two migrators racing over a set with CREATE INDEX CONCURRENTLY: the loser
+ * polls for the lock instead of waiting inside a statement, so the index
+ * build does not wait for its snapshot forever. */
+START_TEST(two_migrators_with_concurrent_index)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 50000);", NULL},
+        {2, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY big_id ON big (id);", NULL},
+        {3, "after", "CREATE TABLE after_idx (id int);", NULL}};
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        ck_assert_int_ge(kids[k], 0);
+        if (kids[k] == 0) {
+            strata *s = NULL;
+            int rc = strata_open(&s, test_db_current());
+            if (rc == STRATA_OK)
+                rc = strata_add_migrations(s, defs, 3);
+            if (rc == STRATA_OK)
+                rc = strata_apply(s, STRATA_LATEST);
+            if (rc)
+                fprintf(stderr, "migrator %d: %s\n", k, strata_errmsg(s));
+            strata_close(s);
+            _exit(rc ? 1 : 0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int st;
+        waitpid(kids[k], &st, 0);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "migrator %d failed", k);
+    }
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_index i JOIN pg_class c ON "
+                                     "c.oid = i.indexrelid WHERE c.relname = 'big_id' AND i.indisvalid"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'applied'"), 3);
+}
+END_TEST
+
+START_TEST(phases_expand_then_contract)
+{
+    strata_migration_def defs[] = {
+        {1, "add col", "CREATE TABLE p (id int, old_col int);\nALTER TABLE p ADD COLUMN new_col int;", NULL},
+        {2, "drop old", "-- strata:phase contract\nALTER TABLE p DROP COLUMN old_col;", NULL},
+        {3, "more", "CREATE TABLE q (id int);", NULL}};
+    test_events ev = {0};
+    strata *s = open_with(defs, 3);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_phase(s, STRATA_PHASE_EXPAND);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2"), 0);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_SKIPPED_PHASE], 1);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_str_eq(strata_status_get(st, 1)->phase, "contract");
+    ck_assert_str_eq(strata_status_get(st, 1)->state_name, "pending");
+    strata_status_free(st);
+    strata_set_phase(s, STRATA_PHASE_CONTRACT);
+    apply_ok(s); /* no out-of-order refusal for the skipped contract migration */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND phase = 'contract'"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM information_schema.columns WHERE "
+                                     "table_name = 'p' AND column_name = 'old_col'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(batch_backfill_converges)
+{
+    strata_migration_def defs[] = {
+        {1, "table", "CREATE TABLE items (id int PRIMARY KEY, done bool NOT NULL DEFAULT false);\n"
+                     "INSERT INTO items SELECT generate_series(1, 25000);", NULL},
+        {2, "backfill", "-- strata:batch pause 1ms\n"
+                        "UPDATE items SET done = true WHERE id IN (SELECT id FROM items WHERE NOT done "
+                        "ORDER BY id LIMIT 1000);", NULL}};
+    test_events ev = {0};
+    strata *s = open_with(defs, 2);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM items WHERE NOT done"), 0);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_BATCH_PROGRESS], 26); /* 25 batches + the empty one */
+    ck_assert_ptr_nonnull(strstr(ev.log, "25000 so far"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(batch_requires_one_statement)
+{
+    strata_migration_def m = {1, "bad", "-- strata:batch\nUPDATE a SET x = 1;\nUPDATE b SET y = 2;", NULL};
+    strata *s = open_with(&m, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "exactly one"));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(settings_do_not_leak)
+{
+    strata_migration_def defs[] = {
+        {1, "sets", "-- strata:no-transaction\nSET statement_timeout = '9s';\nSET search_path = pg_catalog;\n"
+                    "SET lock_timeout = '9s';", NULL},
+        {2, "tx sets", "SET search_path = pg_catalog; SET statement_timeout = '8s';", NULL},
+        {3, "reads", "CREATE TABLE public.seen AS SELECT current_setting('search_path') AS sp, "
+                     "current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt;", NULL}};
+    strata *s = open_with(defs, 3);
+    apply_ok(s);
+    char *sp = test_query_value("SELECT sp || '|' || st || '|' || lt FROM public.seen");
+    ck_assert_str_eq(sp, "\"$user\", public|0|5s"); /* runner defaults, nothing leaked */
+    free(sp);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(notx_meta_command_rejected)
+{
+    strata_migration_def m = {1, "psql", "-- strata:no-transaction\nCREATE TABLE a (id int);\n\\echo hello\n", NULL};
+    strata *s = open_with(&m, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EPARSE);
+    ck_assert_msg(strstr(strata_errmsg(s), "1_psql:3: psql meta-command"), "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'a'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(self_managed_transactions)
+{
+    strata_migration_def m = {1, "own tx", "BEGIN;\nCREATE TABLE own (id int);\nCOMMIT;\n", NULL};
+    test_events ev = {0};
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    apply_ok(s);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_SELF_MANAGED], 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1"), 1);
+    strata_close(s);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("runtime");
+    TCase *tc = tcase_create("no-transaction");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, notx_parser_split);
+    tcase_add_test(tc, notx_failure_dirty_then_resume);
+    tcase_add_test(tc, failed_concurrent_index_named);
+    tcase_add_test(tc, sigkill_mid_notx_then_resume);
+    tcase_add_test(tc, terminated_backend_mid_tx_leaves_nothing);
+    tcase_add_test(tc, notx_meta_command_rejected);
+    tcase_add_test(tc, self_managed_transactions);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("locks");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, lock_timeout_retried_until_released);
+    tcase_add_test(tc, lock_timeout_exhausted_names_blocker);
+    tcase_add_test(tc, blocker_reported_while_waiting);
+    tcase_add_test(tc, two_migrators_with_concurrent_index);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("phases-batches-settings");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, phases_expand_then_contract);
+    tcase_add_test(tc, batch_backfill_converges);
+    tcase_add_test(tc, batch_requires_one_statement);
+    tcase_add_test(tc, settings_do_not_leak);
+    suite_add_tcase(s, tc);
+    return s;
+}
