@@ -205,6 +205,15 @@ STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
 STRATA_API int strata_set_resume(strata *s, int32_t resume);
 /** Interval of the blocker watch while a statement runs, ms (default 1000; 0 = off). */
 STRATA_API int strata_set_watch_interval_ms(strata *s, int64_t ms);
+/** Lint enforcement for strata_apply: pending migrations with a finding of
+ *  this severity or above are refused (STRATA_ELINT); -1 = off (default). */
+STRATA_API int strata_set_lint_level(strata *s, int32_t min_severity);
+/** PostgreSQL major version the linter targets when there is no connection
+ *  (default 15; with a connection the server's version is used). */
+STRATA_API int strata_set_pg_version(strata *s, int32_t major);
+/** Nonzero: strata_lint checks every migration even when connected (by
+ *  default a connected handle lints only the pending ones). */
+STRATA_API int strata_set_lint_all(strata *s, int32_t all);
 
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
@@ -323,6 +332,45 @@ STRATA_API size_t strata_status_count(const strata_status_list *st);
 /** Row @index, borrowed from @st; NULL when out of range. */
 STRATA_API const strata_status_row *strata_status_get(const strata_status_list *st, size_t index);
 STRATA_API void strata_status_free(strata_status_list *st);
+
+/* ------------------------------------------------------------------ */
+/* Lint                                                                */
+
+enum strata_severity {
+    STRATA_SEVERITY_INFO = 0,
+    STRATA_SEVERITY_WARNING = 1,
+    STRATA_SEVERITY_ERROR = 2
+};
+
+/** One finding; strings borrowed from the report. */
+typedef struct strata_lint_finding {
+    int64_t version;       /* migration version */
+    const char *file;      /* migration source (path or version_name) */
+    int32_t line;          /* 1-based, in @file */
+    int32_t column;        /* 1-based, in characters */
+    const char *rule;      /* stable kebab-case id, e.g. "index-not-concurrent" */
+    const char *message;   /* what was found, the lock it takes, what breaks */
+    const char *fix;       /* the safe (multi-phase) recipe */
+    int32_t severity;      /* enum strata_severity */
+    int32_t reserved;
+} strata_lint_finding;
+
+typedef struct strata_lint_report strata_lint_report;
+
+/**
+ * strata_lint - check migrations with PostgreSQL's parser for patterns that
+ * lock or break a live database (rules in doc/safety.md). Without a
+ * database every migration is checked; with one, the pending ones (see
+ * strata_set_lint_all). Statements the parser cannot read are reported as
+ * rule "unparsed", never passed silently.
+ * @out: owned by the caller; free with strata_lint_report_free().
+ * Errors: STRATA_EINVAL, STRATA_ENOMEM, STRATA_ESQL (reading the history).
+ */
+STRATA_API int strata_lint(strata *s, strata_lint_report **out);
+STRATA_API size_t strata_lint_count(const strata_lint_report *r);
+/** Finding @index (in file order), borrowed from @r; NULL when out of range. */
+STRATA_API const strata_lint_finding *strata_lint_get(const strata_lint_report *r, size_t index);
+STRATA_API void strata_lint_report_free(strata_lint_report *r);
 
 #ifdef __cplusplus
 }

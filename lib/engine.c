@@ -251,6 +251,38 @@ static int apply_plan(run_ctx *rc, int64_t target)
     return res;
 }
 
+/* Lint enforcement: refuse the run, listing the findings at or above the
+ * level, before anything is locked or applied. */
+static int enforce_lint(strata *s, const plan *p)
+{
+    bool *want = calloc(s->set.n + 1, sizeof *want);
+    strata_lint_report *r = NULL;
+    int res;
+    size_t bad = 0;
+    if (!want)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n; i++)
+        want[(size_t)(p->items[i] - s->set.items)] = true;
+    res = lint_run(s, want, &r);
+    free(want);
+    if (res)
+        return res;
+    for (size_t i = 0; i < strata_lint_count(r); i++)
+        if (strata_lint_get(r, i)->severity >= s->lint_level)
+            bad++;
+    if (bad) {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_printf(&b, "lint refused to apply: %zu finding(s) at or above the enforced level "
+                        "(fix them, or suppress one with `-- strata:allow RULE -- reason`):", bad);
+        lint_report_text(&b, r, s->lint_level);
+        res = set_error_buf(s, STRATA_ELINT, &b);
+        sbuf_free(&b);
+    }
+    strata_lint_report_free(r);
+    return res;
+}
+
 static int check_conn_idle(strata *s)
 {
     if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
@@ -284,6 +316,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = check_history(s, &rc.hist, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK && s->lint_level >= 0 && p.n)
+        res = enforce_lint(s, &p);
     if (res == STRATA_OK && s->dry_run) {
         for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
             res = dry_run_one(s, p.items[i], false);

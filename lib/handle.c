@@ -133,6 +133,8 @@ static strata *handle_new(void)
     s->retry_backoff_ms = 500;
     s->phase = STRATA_PHASE_ALL;
     s->watch_ms = 1000;
+    s->lint_level = -1;
+    s->pg_version = 15;
     return s;
 }
 
@@ -304,6 +306,24 @@ STRATA_EXPORT int strata_set_retries(strata *s, int32_t retries)
     if (!s || retries < 0)
         return STRATA_EINVAL;
     s->retries = retries;
+    return STRATA_OK;
+}
+
+SETTER_FLAG(strata_set_lint_all, lint_all)
+
+STRATA_EXPORT int strata_set_lint_level(strata *s, int32_t level)
+{
+    if (!s || level < -1 || level > STRATA_SEVERITY_ERROR)
+        return STRATA_EINVAL;
+    s->lint_level = level;
+    return STRATA_OK;
+}
+
+STRATA_EXPORT int strata_set_pg_version(strata *s, int32_t major)
+{
+    if (!s || major < 9 || major > 99)
+        return STRATA_EINVAL;
+    s->pg_version = major;
     return STRATA_OK;
 }
 

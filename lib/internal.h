@@ -125,6 +125,9 @@ struct strata {
     int32_t phase;
     bool out_of_order, strict, dry_run, single_tx, resume;
     int64_t watch_ms;
+    int32_t lint_level;       /* -1: off */
+    int32_t pg_version;
+    bool lint_all;
 
     strata_event_fn event_fn;
     void *event_payload;
@@ -220,6 +223,13 @@ typedef struct settings_snap {
 
 int settings_snapshot(strata *s, settings_snap *out);
 void settings_free(settings_snap *sn);
+
+/* ---- lint (lint.c, lint_rules.c) ---- */
+/* Lints the migrations of @s whose index has want[i] set; the others are
+ * read silently for context (tables, column types, validated checks). */
+int lint_run(strata *s, const bool *want, strata_lint_report **out);
+/* The finding text of a report, one per line (for STRATA_ELINT messages). */
+void lint_report_text(sbuf *b, const strata_lint_report *r, int32_t min_severity);
 
 /* ---- engine (engine.c, run_notx.c, batch.c) ---- */
 typedef struct run_ctx {

@@ -1,0 +1,67 @@
+/* Private to the linter: the per-migration context the rules read and
+ * write, and the rule table. */
+#ifndef STRATA_LINT_H
+#define STRATA_LINT_H
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#include "internal.h"
+
+typedef struct rule_info {
+    const char *id;
+    int32_t severity;
+    const char *why;   /* lock taken, what it blocks or breaks */
+    const char *fix;   /* the safe recipe */
+} rule_info;
+
+extern const rule_info lint_rules[];
+extern const size_t lint_rule_count;
+const rule_info *lint_rule(const char *id);
+
+typedef struct strvec {
+    char **items;
+    size_t n, cap;
+} strvec;
+
+void strvec_add(strvec *v, const char *s);
+bool strvec_has(const strvec *v, const char *s);
+void strvec_free(strvec *v);
+
+/* Knowledge that carries from one migration to the next in a run. */
+typedef struct lint_memory {
+    strvec coltypes;        /* "table.column=type" as created */
+    strvec notnull_checks;  /* "constraint=table.column" added NOT VALID */
+    strvec proven_notnull;  /* "table.column" with a validated IS NOT NULL check */
+} lint_memory;
+
+typedef struct lint_ctx {
+    strata *s;
+    struct strata_lint_report *rep;
+    lint_memory *mem;
+    const migration *m;
+    const char *sql;            /* the text being linted (up SQL) */
+    PgQuery__ScanResult *scan;  /* tokens of sql, for statement starts */
+    int32_t pgv;
+    bool silent;                /* context only: record no finding */
+    bool lock_timeout_off;
+    strvec created;             /* tables created earlier in this migration */
+    strvec notvalid;            /* constraints added NOT VALID in this migration */
+    strvec allow;               /* rules named by strata:allow */
+    bool *allow_used;
+    int32_t exclusive_at;       /* offset of an ACCESS EXCLUSIVE statement, -1 */
+    int32_t ddl_at, dml_at;     /* first DDL / DML on an existing table, -1 */
+    int32_t stmt_at;            /* start of the current statement */
+} lint_ctx;
+
+/* Records a finding of @rule at byte offset @at of the linted text. */
+void lint_add(lint_ctx *c, const char *rule, int32_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int32_t lint_line(const lint_ctx *c, int32_t at);
+/* Runs every rule over one parsed statement. */
+void lint_statement(lint_ctx *c, const PgQuery__Node *stmt);
+/* "schema.rel" or "rel" (malloc'd). */
+char *lint_relname(const PgQuery__RangeVar *rv);
+bool lint_is_new(const lint_ctx *c, const PgQuery__RangeVar *rv);
+
+#endif

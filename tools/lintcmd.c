@@ -1,0 +1,167 @@
+#include "lintcmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const sev_names[] = {"info", "warning", "error"};
+
+int lintcmd_parse_level(const char *s)
+{
+    if (strcmp(s, "off") == 0)
+        return LINTCMD_LEVEL_OFF;
+    if (strcmp(s, "warning") == 0)
+        return STRATA_SEVERITY_WARNING;
+    if (strcmp(s, "error") == 0)
+        return STRATA_SEVERITY_ERROR;
+    return -2;
+}
+
+static void print_text(FILE *f, const strata_lint_finding *x, const out_style *st)
+{
+    const char *col = x->severity == STRATA_SEVERITY_ERROR ? st->red
+                      : x->severity == STRATA_SEVERITY_WARNING ? st->yellow : st->dim;
+    fprintf(f, "%s:%d:%d: %s%s%s: %s [%s]\n  fix: %s\n", x->file, (int)x->line, (int)x->column, col,
+            sev_names[x->severity], st->reset, x->message, x->rule, x->fix);
+}
+
+/* GitHub workflow commands: annotations on the pull request's lines. */
+static void print_github(FILE *f, const strata_lint_finding *x)
+{
+    const char *kind = x->severity == STRATA_SEVERITY_ERROR ? "error"
+                       : x->severity == STRATA_SEVERITY_WARNING ? "warning" : "notice";
+    fprintf(f, "::%s file=%s,line=%d,col=%d,title=%s::", kind, x->file, (int)x->line, (int)x->column, x->rule);
+    for (const char *p = x->message; *p; p++) {
+        if (*p == '%') fputs("%25", f);
+        else if (*p == '\n') fputs("%0A", f);
+        else fputc(*p, f);
+    }
+    fputs(" (fix: ", f);
+    fputs(x->fix, f);
+    fputs(")\n", f);
+}
+
+static void print_json(FILE *f, const strata_lint_report *r)
+{
+    size_t n = strata_lint_count(r);
+    fputs("[", f);
+    for (size_t i = 0; i < n; i++) {
+        const strata_lint_finding *x = strata_lint_get(r, i);
+        fprintf(f, "%s\n  {\"file\": ", i ? "," : "");
+        out_json_string(f, x->file);
+        fprintf(f, ", \"line\": %d, \"column\": %d, \"rule\": ", (int)x->line, (int)x->column);
+        out_json_string(f, x->rule);
+        fprintf(f, ", \"severity\": \"%s\", \"message\": ", sev_names[x->severity]);
+        out_json_string(f, x->message);
+        fputs(", \"fix\": ", f);
+        out_json_string(f, x->fix);
+        fputs("}", f);
+    }
+    fputs(n ? "\n]\n" : "]\n", f);
+}
+
+int lintcmd_main(int argc, char **argv, const char *dir, bool json, const char *url, const out_style *st)
+{
+    static const struct option longs[] = {{"json", no_argument, NULL, 'j'},
+                                          {"format", required_argument, NULL, 'f'},
+                                          {"pg-version", required_argument, NULL, 'p'},
+                                          {"strict", no_argument, NULL, 's'},
+                                          {"all", no_argument, NULL, 'a'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    const char *format = json ? "json" : "text";
+    int pgv = 0, o;
+    bool strict = false, all = false;
+    strata *s = NULL;
+    strata_lint_report *r = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (o) {
+        case 'j': format = "json"; break;
+        case 'f': format = optarg; break;
+        case 'p': pgv = atoi(optarg); break;
+        case 's': strict = true; break;
+        case 'a': all = true; break;
+        case 'h':
+            puts("usage: strata lint [PATH...] [--json] [--format text|json|github] [--pg-version N]\n"
+                 "                   [--strict] [--all]\n"
+                 "Checks migrations for statements that lock or break a live database.\n"
+                 "Exit 1 when an error (with --strict: a warning too) is found.");
+            return 0;
+        default:
+            fprintf(stderr, "strata lint: unknown option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "github")) {
+        fprintf(stderr, "strata lint: --format is text, json or github\n");
+        return 2;
+    }
+    bool paths = optind < argc;
+    /* a connection only for the configured set: PATHs are checked as files */
+    if (strata_open(&s, !paths && url ? url : NULL) != STRATA_OK) {
+        fprintf(stderr, "strata lint: %s\n", strata_errmsg(s));
+        strata_close(s);
+        return 1;
+    }
+    if (pgv && strata_set_pg_version(s, pgv)) {
+        fprintf(stderr, "strata lint: --pg-version %d is not a PostgreSQL major version\n", pgv);
+        strata_close(s);
+        return 2;
+    }
+    strata_set_lint_all(s, all);
+    int rc = 0;
+    if (!paths) {
+        rc = strata_add_dir(s, dir);
+    }
+    for (int i = optind; rc == 0 && i < argc; i++) {
+        struct stat sb;
+        rc = stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode) ? strata_add_dir(s, argv[i]) : strata_add_file(s, argv[i]);
+    }
+    if (rc == 0)
+        rc = strata_lint(s, &r);
+    if (rc) {
+        fprintf(stderr, "strata lint: %s\n", strata_errmsg(s));
+        strata_close(s);
+        return 1;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < strata_lint_count(r); i++) {
+        const strata_lint_finding *x = strata_lint_get(r, i);
+        if (x->severity == STRATA_SEVERITY_ERROR || (strict && x->severity == STRATA_SEVERITY_WARNING))
+            bad++;
+        if (strcmp(format, "text") == 0)
+            print_text(stdout, x, st);
+        else if (strcmp(format, "github") == 0)
+            print_github(stdout, x);
+    }
+    if (strcmp(format, "json") == 0)
+        print_json(stdout, r);
+    else if (strcmp(format, "text") == 0)
+        fprintf(stderr, "%zu finding(s) in %zu migration(s)\n", strata_lint_count(r), strata_migration_count(s));
+    strata_lint_report_free(r);
+    strata_close(s);
+    return bad ? 1 : 0;
+}
+
+int lintcmd_gate(strata *s, int level, bool dry, bool color)
+{
+    (void)color;
+    if (level >= 0)
+        strata_set_lint_level(s, level);
+    if (dry) {
+        strata_lint_report *r = NULL;
+        if (strata_lint(s, &r) != STRATA_OK)
+            return 1;
+        for (size_t i = 0; i < strata_lint_count(r); i++) {
+            const strata_lint_finding *x = strata_lint_get(r, i);
+            printf("-- lint: %s:%d:%d: %s: %s [%s]\n", x->file, (int)x->line, (int)x->column,
+                   sev_names[x->severity], x->message, x->rule);
+        }
+        strata_lint_report_free(r);
+    }
+    return 0;
+}

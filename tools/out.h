@@ -1,0 +1,25 @@
+/* Output for people and programs: colour only on a terminal and never with
+ * NO_COLOR, a live progress line on a terminal, stable JSON. */
+#ifndef STRATA_TOOLS_OUT_H
+#define STRATA_TOOLS_OUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "strata.h"
+
+typedef struct out_style {
+    bool color;       /* stdout is a terminal and NO_COLOR is unset */
+    bool live;        /* stderr is a terminal: progress rewrites one line */
+    bool live_open;
+    const char *bold, *red, *green, *yellow, *dim, *reset;
+} out_style;
+
+void out_style_init(out_style *st);
+void out_live(const out_style *st, const char *msg);
+void out_live_end(const out_style *st);
+void out_json_string(FILE *f, const char *s);
+void out_status_table(FILE *f, const strata_status_list *st, const out_style *style);
+void out_status_json(FILE *f, const strata_status_list *st);
+
+#endif
