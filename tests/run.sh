@@ -5,22 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_pkgs=(meson ninja-build pkg-config gcc g++ libpq-dev libpg-query-dev libprotobuf-c-dev
-           libssl-dev check postgresql-15 postgresql-contrib valgrind python3)
-missing=()
-for p in "${need_pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "run.sh: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "run.sh: missing packages: ${missing[*]} (install them, or run as root)" >&2
-  fi
-fi
+bash tests/install-deps.sh
 
 builddir=${STRATA_BUILDDIR:-build}
 asandir=${STRATA_ASANDIR:-build-asan}
