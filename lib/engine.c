@@ -209,13 +209,21 @@ static int start_run(run_ctx *rc, bool create)
     }
     history_clear(&rc->hist);
     res = history_read(s, &rc->hist); /* again: another migrator may have run */
-    if (res == STRATA_OK)
+    if (res == STRATA_OK) {
+        /* under the lock the ranks are ours to hand out */
+        int64_t max = 0;
+        for (size_t i = 0; i < rc->hist.n; i++)
+            if (rc->hist.rows[i].rank > max)
+                max = rc->hist.rows[i].rank;
+        s->next_rank = max + 1;
         res = settings_snapshot(s, &rc->snap);
+    }
     return res;
 }
 
 static void end_run(run_ctx *rc)
 {
+    rc->s->next_rank = 0;
     if (rc->locked)
         lock_release(rc->s, rc->lock_key);
     settings_free(&rc->snap);

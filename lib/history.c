@@ -206,9 +206,12 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
     sbuf_init(&b);
     sbuf_printf(&b,
                 "INSERT INTO %s (version, name, applied_rank, checksum, checksum_algo, phase, "
-                "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, "
-                "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ",
-                q, (long long)m->version, name, q);
+                "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, ",
+                q, (long long)m->version, name);
+    if (s->next_rank > 0)
+        sbuf_printf(&b, "%lld, ", (long long)s->next_rank++);
+    else
+        sbuf_printf(&b, "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ", q);
     add_hex(&b, m->checksum);
     sbuf_printf(&b, ", 1, '%s', '%s', %s, current_user || coalesce(' (' || "
                     "nullif(current_setting('application_name'), '') || ')', ''), ",

@@ -135,6 +135,7 @@ struct strata {
     PQnoticeReceiver prev_notice;
     void *prev_notice_arg;
     int64_t cur_version;      /* for NOTICE events */
+    int64_t next_rank;        /* under the lock: next applied_rank, 0 = unknown */
     PGconn *watch_conn;       /* second connection of the blocker watch */
     int32_t last_blocker_pid; /* seen by the watch during the last statement */
     char last_blocker[256];

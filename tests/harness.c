@@ -48,8 +48,10 @@ static bool find_bindir(void)
 /* Runs argv as the postgres user when we are root (the server refuses root). */
 static int run_as_server_user(char *const argv[], const char *log)
 {
-    pid_t pid = fork();
+    pid_t pid;
     int status;
+    fflush(NULL); /* the child's freopen must not flush our buffers twice */
+    pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {

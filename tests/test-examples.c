@@ -43,6 +43,12 @@ static int sh(char *out, size_t n, const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+static const char *extra_cflags(void)
+{
+    const char *f = getenv("STRATA_TEST_CFLAGS");
+    return f ? f : "";
+}
+
 static char *history_fingerprint(void)
 {
     return test_query_value("SELECT string_agg(version || '|' || name || '|' || encode(checksum, 'hex') "
@@ -88,9 +94,14 @@ END_TEST
 START_TEST(python_ctypes_binding)
 {
     char out[8192];
-    int rc = sh(out, sizeof out, "STRATA_LIB='%s/lib/libstrata.so' python3 '%s/examples/python/demo.py' "
+    /* a sanitized libstrata needs its runtime loaded before python */
+    const char *pre = getenv("STRATA_TEST_PRELOAD");
+    char env[600] = "";
+    if (pre && *pre)
+        snprintf(env, sizeof env, "LD_PRELOAD='%s' ASAN_OPTIONS=detect_leaks=0 ", pre);
+    int rc = sh(out, sizeof out, "%sSTRATA_LIB='%s/lib/libstrata.so' python3 '%s/examples/python/demo.py' "
                                  "'%s/examples/service/migrations' 2>&1",
-                build_root(), source_root(), source_root());
+                env, build_root(), source_root(), source_root());
     ck_assert_msg(rc == 0, "python demo failed: %s", out);
     ck_assert_ptr_nonnull(strstr(out, "applied 20240101120000 create accounts"));
     ck_assert_ptr_nonnull(strstr(out, "20240301000000   add display name       pending"));
@@ -131,9 +142,9 @@ START_TEST(embed_round_trip_pedantic)
     fclose(f);
     int rc = sh(out, sizeof out,
                 "cd '%s' && '%s/tools/strata-embed' -o gen.c --header gen.h --symbol gen . 2>&1 && "
-                "cc -std=c11 -Wall -Wextra -pedantic -Werror -I'%s/include' gen.c checker.c "
+                "cc -std=c11 -Wall -Wextra -pedantic -Werror %s -I'%s/include' gen.c checker.c "
                 "-L'%s/lib' -lstrata -o checker 2>&1 && LD_LIBRARY_PATH='%s/lib' ./checker . 2>&1",
-                d, build_root(), source_root(), build_root(), build_root());
+                d, build_root(), extra_cflags(), source_root(), build_root(), build_root());
     ck_assert_msg(rc == 0, "round trip failed (%d): %s", rc, out);
     ck_assert_ptr_nonnull(strstr(out, "round trip ok"));
     /* and a malformed directory fails the build naming the file */
@@ -163,10 +174,10 @@ START_TEST(installed_package_consumer)
                 "export PKG_CONFIG_PATH=\"$PWD/$pc\" PKG_CONFIG_SYSROOT_DIR=\"$PWD/stage\"; "
                 "LD_LIBRARY_PATH=\"$PWD/$lib\" \"$embed\" -o migrations.c --header migrations.h --symbol app_migrations "
                 "'%s/examples/subproject/migrations'; "
-                "cc -std=c11 -Wall -Wextra -Werror '%s/examples/subproject/main.c' migrations.c -I. "
+                "cc -std=c11 -Wall -Wextra -Werror %s '%s/examples/subproject/main.c' migrations.c -I. "
                 "$(pkg-config --cflags --libs strata) -o consumer; "
                 "LD_LIBRARY_PATH=\"$PWD/$lib\" ./consumer 2>&1",
-                d, build_root(), source_root(), source_root());
+                d, build_root(), source_root(), extra_cflags(), source_root());
     ck_assert_msg(rc == 0, "install consumer failed (%d): %s", rc, out);
     ck_assert_ptr_nonnull(strstr(out, "consumer: 1 migrations current"));
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'notes'"), 1);

@@ -55,7 +55,8 @@ static void wait_for_activity(const char *like)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%s'", like);
+             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+             "AND query LIKE '%s'", like);
     for (int i = 0; i < 500; i++) {
         if (test_query_long(sql) > 0)
             return;
