@@ -290,3 +290,30 @@ strata *test_open(void)
     ck_assert_msg(rc == STRATA_OK, "strata_open: %s", strata_errmsg(s));
     return s;
 }
+
+pid_t test_spawn_apply(const char *dsn, const strata_migration_def *defs, size_t n)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        strata *s = NULL;
+        int rc = strata_open(&s, dsn);
+        if (rc == STRATA_OK)
+            rc = strata_add_migrations(s, defs, n);
+        if (rc == STRATA_OK)
+            rc = strata_apply(s, STRATA_LATEST);
+        if (rc)
+            fprintf(stderr, "migrator %d: %s\n", (int)getpid(), strata_errmsg(s));
+        strata_close(s);
+        _exit(-rc);
+    }
+    return pid;
+}
+
+int test_wait_apply(pid_t pid)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st), "migrator %d died (status %d)", (int)pid, st);
+    return -WEXITSTATUS(st);
+}

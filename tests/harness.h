@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <libpq-fe.h>
 
 #include "strata.h"
@@ -48,5 +49,12 @@ typedef struct test_events {
 void test_events_cb(const strata_event *ev, void *payload);
 
 strata *test_open(void); /* strata_open on the current db, asserted */
+
+/* A child process that opens @dsn, adds @defs and applies them; its exit
+ * code is the strata code negated (0 = success). */
+pid_t test_spawn_apply(const char *dsn, const strata_migration_def *defs, size_t n);
+/* Waits for @pid and returns its strata code (0 or negative); a child
+ * killed by a signal fails the test. */
+int test_wait_apply(pid_t pid);
 
 #endif

@@ -414,27 +414,10 @@ START_TEST(eight_processes_apply_once)
         snprintf(name[i], sizeof name[i], "m%d", i + 1);
         defs[i] = (strata_migration_def){i + 1, name[i], sql[i], NULL};
     }
-    for (int k = 0; k < 8; k++) {
-        kids[k] = fork();
-        ck_assert_int_ge(kids[k], 0);
-        if (kids[k] == 0) {
-            strata *s = NULL;
-            int rc = strata_open(&s, test_db_current());
-            if (rc == STRATA_OK)
-                rc = strata_add_migrations(s, defs, 20);
-            if (rc == STRATA_OK)
-                rc = strata_apply(s, STRATA_LATEST);
-            if (rc)
-                fprintf(stderr, "child %d: %s\n", k, strata_errmsg(s));
-            strata_close(s);
-            _exit(rc == STRATA_OK ? 0 : 1);
-        }
-    }
-    for (int k = 0; k < 8; k++) {
-        int st;
-        ck_assert_int_eq(waitpid(kids[k], &st, 0), kids[k]);
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed", k);
-    }
+    for (int k = 0; k < 8; k++)
+        kids[k] = test_spawn_apply(test_db_current(), defs, 20);
+    for (int k = 0; k < 8; k++)
+        ck_assert_int_eq(test_wait_apply(kids[k]), STRATA_OK);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM hits"), 20);
     ck_assert_int_eq(test_query_long("SELECT count(DISTINCT v) FROM hits"), 20);
     ck_assert_int_eq(count_history(), 20);

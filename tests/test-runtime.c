@@ -65,6 +65,17 @@ static void wait_for_activity(const char *like)
     ck_abort_msg("no backend started running %s", like);
 }
 
+/* Creates table busy and holds it in @mode for @secs from another session. */
+static PGconn *hold_busy(const char *mode, const char *secs)
+{
+    char sql[256];
+    test_sql("CREATE TABLE busy (id int)");
+    snprintf(sql, sizeof sql, "BEGIN; LOCK TABLE busy IN %s MODE; SELECT pg_sleep(%s); COMMIT;", mode, secs);
+    PGconn *holder = background(sql);
+    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    return holder;
+}
+
 START_TEST(notx_parser_split)
 {
     static const char up[] =
@@ -157,15 +168,7 @@ START_TEST(sigkill_mid_notx_then_resume)
     strata_migration_def m = {11, "killed", up, NULL};
     char dsn[600];
     snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
-    pid_t kid = fork();
-    ck_assert_int_ge(kid, 0);
-    if (kid == 0) {
-        strata *s = NULL;
-        strata_open(&s, dsn);
-        strata_add_migrations(s, &m, 1);
-        strata_apply(s, STRATA_LATEST);
-        _exit(0);
-    }
+    pid_t kid = test_spawn_apply(dsn, &m, 1);
     wait_for_activity("SELECT pg_sleep(CASE%");
     kill(kid, SIGKILL);
     waitpid(kid, NULL, 0);
@@ -191,23 +194,10 @@ START_TEST(terminated_backend_mid_tx_leaves_nothing)
     strata_migration_def m = {5, "tx", up, NULL};
     char dsn[600];
     snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
-    pid_t kid = fork();
-    ck_assert_int_ge(kid, 0);
-    if (kid == 0) {
-        strata *s = NULL;
-        strata_open(&s, dsn);
-        strata_add_migrations(s, &m, 1);
-        int rc = strata_apply(s, STRATA_LATEST);
-        if (rc != STRATA_ECONNECT)
-            fprintf(stderr, "apply: %d %s\n", rc, strata_errmsg(s));
-        strata_close(s);
-        _exit(rc == STRATA_ECONNECT ? 0 : 1);
-    }
+    pid_t kid = test_spawn_apply(dsn, &m, 1);
     wait_for_activity("%pg_sleep(CASE%");
     test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
-    int st;
-    waitpid(kid, &st, 0);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "apply did not report the lost connection (status %d)", st);
+    ck_assert_int_eq(test_wait_apply(kid), STRATA_ECONNECT); /* reported as a lost connection */
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'tx1'"), 0);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
     strata *s = open_with(&m, 1);
@@ -221,9 +211,7 @@ START_TEST(lock_timeout_retried_until_released)
 {
     strata_migration_def m = {1, "alter", "-- strata:lock-timeout 200ms\nALTER TABLE busy ADD COLUMN c int;", NULL};
     test_events ev = {0};
-    test_sql("CREATE TABLE busy (id int)");
-    PGconn *holder = background("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.2); COMMIT;");
-    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    PGconn *holder = hold_busy("ACCESS EXCLUSIVE", "1.2");
     strata *s = open_with(&m, 1);
     strata_set_event_callback(s, test_events_cb, &ev);
     strata_set_retries(s, 4);
@@ -241,9 +229,7 @@ START_TEST(lock_timeout_exhausted_names_blocker)
 {
     strata_migration_def m = {1, "alter", "-- strata:lock-timeout 300ms\nALTER TABLE busy ADD COLUMN c int;", NULL};
     char want[64];
-    test_sql("CREATE TABLE busy (id int)");
-    PGconn *holder = background("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;");
-    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    PGconn *holder = hold_busy("ACCESS EXCLUSIVE", "5");
     strata *s = open_with(&m, 1);
     strata_set_retries(s, 1);
     strata_set_retry_backoff_ms(s, 50);
@@ -262,9 +248,7 @@ START_TEST(blocker_reported_while_waiting)
 {
     strata_migration_def m = {1, "alter", "-- strata:lock-timeout 0\nALTER TABLE busy ADD COLUMN c int;", NULL};
     test_events ev = {0};
-    test_sql("CREATE TABLE busy (id int)");
-    PGconn *holder = background("BEGIN; LOCK TABLE busy IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;");
-    wait_for_activity("BEGIN; LOCK TABLE busy%");
+    PGconn *holder = hold_busy("SHARE", "1.5");
     strata *s = open_with(&m, 1);
     strata_set_event_callback(s, test_events_cb, &ev);
     strata_set_watch_interval_ms(s, 300);
@@ -286,28 +270,9 @@ START_TEST(two_migrators_with_concurrent_index)
         {1, "t", "CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 50000);", NULL},
         {2, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY big_id ON big (id);", NULL},
         {3, "after", "CREATE TABLE after_idx (id int);", NULL}};
-    pid_t kids[2];
-    for (int k = 0; k < 2; k++) {
-        kids[k] = fork();
-        ck_assert_int_ge(kids[k], 0);
-        if (kids[k] == 0) {
-            strata *s = NULL;
-            int rc = strata_open(&s, test_db_current());
-            if (rc == STRATA_OK)
-                rc = strata_add_migrations(s, defs, 3);
-            if (rc == STRATA_OK)
-                rc = strata_apply(s, STRATA_LATEST);
-            if (rc)
-                fprintf(stderr, "migrator %d: %s\n", k, strata_errmsg(s));
-            strata_close(s);
-            _exit(rc ? 1 : 0);
-        }
-    }
-    for (int k = 0; k < 2; k++) {
-        int st;
-        waitpid(kids[k], &st, 0);
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "migrator %d failed", k);
-    }
+    pid_t a = test_spawn_apply(test_db_current(), defs, 3), b = test_spawn_apply(test_db_current(), defs, 3);
+    ck_assert_int_eq(test_wait_apply(a), STRATA_OK);
+    ck_assert_int_eq(test_wait_apply(b), STRATA_OK);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_index i JOIN pg_class c ON "
                                      "c.oid = i.indexrelid WHERE c.relname = 'big_id' AND i.indisvalid"), 1);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'applied'"), 3);
