@@ -26,6 +26,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 if [ "${STRATA_VALGRIND:-1}" = 1 ]; then
   echo "== tests under valgrind"
-  meson test -C "$builddir" --setup=valgrind --print-errorlogs --num-processes 2 --no-suite slow
+  meson test -C "$builddir" --setup=valgrind --print-errorlogs --num-processes 2 --no-suite script
 fi
 echo "== all test runs passed"

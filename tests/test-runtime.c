@@ -365,6 +365,25 @@ START_TEST(notx_meta_command_rejected)
 }
 END_TEST
 
+/* SQL the parser cannot read (newer grammar, or a typo): split by the
+ * scanner with a warning, and the server gets the final word. */
+START_TEST(notx_scanner_fallback)
+{
+    strata_migration_def m = {4, "fallback", "-- strata:no-transaction\nCREATE TABLE fa (id int);\nCREATE TABLEX fb;\n", NULL};
+    test_events ev = {0};
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_WARNING], 1);
+    ck_assert_ptr_nonnull(strstr(ev.log, "split by the scanner"));
+    ck_assert_msg(strstr(strata_errmsg(s), "4_fallback:3:8: syntax error"), "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT failed_statement FROM strata_history WHERE version = 4 "
+                                     "AND state = 'dirty' AND statements_done = 1"), 2);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'fa'"), 1);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(self_managed_transactions)
 {
     strata_migration_def m = {1, "own tx", "BEGIN;\nCREATE TABLE own (id int);\nCOMMIT;\n", NULL};
@@ -390,6 +409,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, terminated_backend_mid_tx_leaves_nothing);
     tcase_add_test(tc, notx_meta_command_rejected);
     tcase_add_test(tc, self_managed_transactions);
+    tcase_add_test(tc, notx_scanner_fallback);
     suite_add_tcase(s, tc);
     tc = tcase_create("locks");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
