@@ -12,8 +12,10 @@ static bool same_checksum(const hist_row *h, const migration *m)
     return h->checksum_algo != 1 || memcmp(h->checksum, m->checksum, 32) == 0;
 }
 
-/* Problems with what is already recorded: edits, unknown and dirty rows. */
-static int check_history(strata *s, const history *h, bool quiet)
+/* Problems with what is already recorded: edits, unknown and dirty rows.
+ * A dirty row seen before taking the lock may belong to a migrator that is
+ * still running, so it is judged only under the lock (@locked). */
+static int check_history(strata *s, const history *h, bool quiet, bool locked)
 {
     for (size_t i = 0; i < h->n; i++) {
         const hist_row *r = &h->rows[i];
@@ -40,7 +42,7 @@ static int check_history(strata *s, const history *h, bool quiet)
             }
             continue;
         }
-        if (r->dirty && !s->resume)
+        if (r->dirty && !s->resume && locked)
             return set_error(s, STRATA_EDIRTY,
                              "migration %lld (%s) is dirty: statement %d failed (%s). Fix the "
                              "cause, then run `strata up --resume` to continue from statement "
@@ -235,7 +237,7 @@ static int apply_plan(run_ctx *rc, int64_t target)
     strata *s = rc->s;
     plan p = {0};
     const hist_row *d = first_dirty(&rc->hist);
-    int res = check_history(s, &rc->hist, true);
+    int res = check_history(s, &rc->hist, true, true);
     if (res == STRATA_OK)
         res = make_plan(s, &rc->hist, target, &p);
     if (res == STRATA_OK && d && s->resume) {
@@ -321,7 +323,7 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         return res;
     res = history_read(s, &rc.hist);
     if (res == STRATA_OK)
-        res = check_history(s, &rc.hist, false);
+        res = check_history(s, &rc.hist, false, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)
@@ -329,7 +331,7 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
     if (res == STRATA_OK && s->dry_run) {
         for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
             res = dry_run_one(s, p.items[i], false);
-    } else if (res == STRATA_OK && (p.n || (s->resume && first_dirty(&rc.hist)))) {
+    } else if (res == STRATA_OK && (p.n || first_dirty(&rc.hist))) {
         res = start_run(&rc, true);
         if (res == STRATA_OK)
             res = apply_plan(&rc, target);

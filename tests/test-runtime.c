@@ -279,6 +279,40 @@ START_TEST(two_migrators_with_concurrent_index)
 }
 END_TEST
 
+/* A second migrator arriving while the first is inside a no-transaction
+ * migration sees its dirty row: it must wait for the lock, not fail. */
+START_TEST(second_migrator_waits_for_running_notx)
+{
+    strata_migration_def defs[] = {
+        {1, "slow notx", "-- strata:no-transaction\nSELECT pg_sleep(1.5);\nCREATE TABLE w (id int);", NULL},
+        {2, "after", "CREATE TABLE w2 (id int);", NULL}};
+    pid_t a = test_spawn_apply(test_db_current(), defs, 2);
+    wait_for_activity("SELECT pg_sleep(1.5)%");
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'dirty'"), 1);
+    pid_t b = test_spawn_apply(test_db_current(), defs, 2);
+    ck_assert_int_eq(test_wait_apply(b), STRATA_OK);
+    ck_assert_int_eq(test_wait_apply(a), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'applied'"), 2);
+}
+END_TEST
+
+START_TEST(revert_no_transaction_down)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE r (id int);", "DROP TABLE r;"},
+        {2, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY r_id ON r (id);",
+         "-- strata:no-transaction\nDROP INDEX CONCURRENTLY r_id;"}};
+    strata *s = open_with(defs, 2);
+    apply_ok(s);
+    ck_assert_int_eq(strata_revert_steps(s, 1), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'r_id'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'r_id'"), 1);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(phases_expand_then_contract)
 {
     strata_migration_def defs[] = {
@@ -417,6 +451,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, lock_timeout_exhausted_names_blocker);
     tcase_add_test(tc, blocker_reported_while_waiting);
     tcase_add_test(tc, two_migrators_with_concurrent_index);
+    tcase_add_test(tc, second_migrator_waits_for_running_notx);
+    tcase_add_test(tc, revert_no_transaction_down);
     suite_add_tcase(s, tc);
     tc = tcase_create("phases-batches-settings");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
