@@ -204,13 +204,12 @@ static int start_run(run_ctx *rc, bool create)
     if (res)
         return res;
     rc->locked = true;
-    if (create && !rc->hist.exists) {
-        res = history_create(s);
-        if (res)
-            return res;
-    }
     history_clear(&rc->hist);
     res = history_read(s, &rc->hist); /* again: another migrator may have run */
+    if (res == STRATA_OK && create && !rc->hist.exists) {
+        res = history_create(s);
+        rc->hist.exists = res == STRATA_OK;
+    }
     if (res == STRATA_OK) {
         /* under the lock the ranks are ours to hand out */
         int64_t max = 0;
