@@ -148,7 +148,7 @@ STRATA_API int strata_add_dir(strata *s, const char *path);
  */
 STRATA_API int strata_add_file(strata *s, const char *path);
 
-/** strata_migration_count - number of migrations registered on @s. */
+/** strata_migration_count - number of migrations registered on @s (0 for NULL). */
 STRATA_API size_t strata_migration_count(const strata *s);
 
 /**
@@ -168,6 +168,9 @@ STRATA_API const char *strata_migration_source(const strata *s, size_t index);
 
 /* ------------------------------------------------------------------ */
 /* Options                                                             */
+/* Each setter returns STRATA_OK, or STRATA_EINVAL for a NULL handle or a */
+/* value out of range (negative durations, unknown phase); options apply  */
+/* to the following calls on the handle.                                  */
 
 enum strata_phase {
     STRATA_PHASE_ALL = 0,
@@ -251,7 +254,11 @@ typedef struct strata_event {
 
 typedef void (*strata_event_fn)(const strata_event *ev, void *payload);
 
-/** strata_set_event_callback - receive events; NULL @fn stops them. */
+/**
+ * strata_set_event_callback - receive events on @fn, called synchronously
+ * on the calling thread during strata_apply/revert with @payload last; the
+ * event and its strings are valid only during the call. NULL @fn stops them.
+ */
 STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *payload);
 
 /* ------------------------------------------------------------------ */
@@ -328,9 +335,12 @@ typedef struct strata_status_row {
  * @out: owned by the caller; free with strata_status_free().
  */
 STRATA_API int strata_status(strata *s, strata_status_list **out);
+/** strata_status_count - number of rows in @st (0 for NULL). */
 STRATA_API size_t strata_status_count(const strata_status_list *st);
-/** Row @index, borrowed from @st; NULL when out of range. */
+/** strata_status_get - row @index (version order), borrowed from @st and
+ *  valid until strata_status_free(@st); NULL when out of range. */
 STRATA_API const strata_status_row *strata_status_get(const strata_status_list *st, size_t index);
+/** strata_status_free - free @st and its rows; NULL is a no-op. */
 STRATA_API void strata_status_free(strata_status_list *st);
 
 /* ------------------------------------------------------------------ */
@@ -367,9 +377,12 @@ typedef struct strata_lint_report strata_lint_report;
  * Errors: STRATA_EINVAL, STRATA_ENOMEM, STRATA_ESQL (reading the history).
  */
 STRATA_API int strata_lint(strata *s, strata_lint_report **out);
+/** strata_lint_count - number of findings in @r (0 for NULL). */
 STRATA_API size_t strata_lint_count(const strata_lint_report *r);
-/** Finding @index (in file order), borrowed from @r; NULL when out of range. */
+/** strata_lint_get - finding @index (by version, line, column), borrowed
+ *  from @r and valid until strata_lint_report_free(@r); NULL when out of range. */
 STRATA_API const strata_lint_finding *strata_lint_get(const strata_lint_report *r, size_t index);
+/** strata_lint_report_free - free @r and its findings; NULL is a no-op. */
 STRATA_API void strata_lint_report_free(strata_lint_report *r);
 
 #ifdef __cplusplus
