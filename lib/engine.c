@@ -190,7 +190,20 @@ static int dry_run_one(strata *s, const migration *m, bool revert)
                                         : "BEGIN;");
         dry(s, m, settings);
         dry(s, m, sql);
-        dry(s, m, revert ? "-- DELETE of the history row" : "-- INSERT of the history row");
+        /* the history statement exactly, when a connection can escape it */
+        char *hist = NULL;
+        if (s->conn && !revert)
+            hist = history_insert_sql(s, m, "applied", -1);
+        if (hist) {
+            sbuf b;
+            sbuf_init(&b);
+            sbuf_printf(&b, "%s;", hist);
+            dry(s, m, b.data ? b.data : "");
+            sbuf_free(&b);
+            free(hist);
+        } else {
+            dry(s, m, revert ? "-- DELETE of the history row" : "-- INSERT of the history row");
+        }
         dry(s, m, "COMMIT;");
     }
     free(settings);
