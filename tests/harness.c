@@ -29,16 +29,17 @@ static bool file_exists(const char *p)
 
 static bool find_bindir(void)
 {
+    /* STRATA_PG_BINDIR, when set, is the only place looked at */
     const char *env = getenv("STRATA_PG_BINDIR");
-    const char *cands[] = {env, "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-                           "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin"};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+    const char *defaults[] = {"/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
+                              "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin"};
+    size_t n = env ? 1 : sizeof defaults / sizeof defaults[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *dir = env ? env : defaults[i];
         char p[300];
-        if (!cands[i])
-            continue;
-        snprintf(p, sizeof p, "%s/initdb", cands[i]);
+        snprintf(p, sizeof p, "%s/initdb", dir);
         if (file_exists(p)) {
-            snprintf(bindir, sizeof bindir, "%s", cands[i]);
+            snprintf(bindir, sizeof bindir, "%s", dir);
             return true;
         }
     }
