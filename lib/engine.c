@@ -159,7 +159,7 @@ static void dry(strata *s, const migration *m, const char *text)
 }
 
 /* The statements exactly as they would be sent, boundaries included. */
-static int dry_run_one(strata *s, const migration *m, bool revert)
+int dry_run_one(strata *s, const migration *m, bool revert)
 {
     char *settings = timeout_settings_sql(s, m, !(m->d.no_transaction || m->d.batch));
     const char *sql = revert ? m->down_sql : m->up_sql;
@@ -210,7 +210,7 @@ static int dry_run_one(strata *s, const migration *m, bool revert)
     return STRATA_OK;
 }
 
-static int start_run(run_ctx *rc, bool create)
+int start_run(run_ctx *rc, bool create)
 {
     strata *s = rc->s;
     int res = lock_acquire(s, &rc->lock_key);
@@ -235,7 +235,7 @@ static int start_run(run_ctx *rc, bool create)
     return res;
 }
 
-static void end_run(run_ctx *rc)
+void end_run(run_ctx *rc)
 {
     rc->s->next_rank = 0;
     if (rc->locked)
@@ -305,7 +305,7 @@ static int enforce_lint(strata *s, const plan *p)
     return res;
 }
 
-static int check_conn_idle(strata *s)
+int check_conn_idle(strata *s)
 {
     if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
         return set_error(s, STRATA_EINVAL,
@@ -358,191 +358,3 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
     return res;
 }
 
-/* ---- revert ---- */
-
-static int by_rank_desc(const void *a, const void *b)
-{
-    const hist_row *x = *(const hist_row *const *)a, *y = *(const hist_row *const *)b;
-    return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : 0;
-}
-
-/* The rows to revert, newest application first; every one must be known
- * and reversible before anything runs. */
-static int revert_plan(strata *s, const history *h, int64_t target, int32_t steps,
-                       const migration ***out, size_t *n_out)
-{
-    const hist_row **rows = calloc(h->n ? h->n : 1, sizeof *rows);
-    const migration **ms;
-    size_t n = 0, k = 0;
-    if (!rows)
-        return set_error(s, STRATA_ENOMEM, "out of memory");
-    for (size_t i = 0; i < h->n; i++)
-        rows[n++] = &h->rows[i];
-    qsort(rows, n, sizeof *rows, by_rank_desc);
-    ms = calloc(n ? n : 1, sizeof *ms);
-    if (!ms) {
-        free(rows);
-        return set_error(s, STRATA_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        const hist_row *r = rows[i];
-        if (steps >= 0 ? (int32_t)k >= steps : r->version <= target)
-            continue;
-        const migration *m = migset_find(&s->set, r->version);
-        int err = 0;
-        if (r->dirty)
-            err = set_error(s, STRATA_EDIRTY, "version %lld is dirty; resolve it with `strata "
-                            "up --resume` or `strata force` before reverting", (long long)r->version);
-        else if (!m)
-            err = set_error(s, STRATA_EIRREVERSIBLE, "version %lld (%s) is applied but unknown to "
-                            "this program: its down SQL is not here; nothing was reverted",
-                            (long long)r->version, r->name);
-        else if (!m->down_sql)
-            err = set_error(s, STRATA_EIRREVERSIBLE, "migration %lld (%s) has no down SQL; "
-                            "nothing was reverted (write its .down.sql, or revert to a later "
-                            "version)", (long long)m->version, m->source);
-        if (err) {
-            free(rows);
-            free(ms);
-            return err;
-        }
-        ms[k++] = m;
-    }
-    free(rows);
-    *out = ms;
-    *n_out = k;
-    return STRATA_OK;
-}
-
-static int revert_one(run_ctx *rc, const migration *m)
-{
-    strata *s = rc->s;
-    directives dd;
-    sbuf err, sql;
-    char *q = history_qualified(s), *settings;
-    int res;
-    int64_t t0 = now_ms();
-    directives_init(&dd);
-    sbuf_init(&err);
-    directives_parse(&dd, m->down_sql, m->down_line, &err); /* only no-transaction matters */
-    sbuf_free(&err);
-    emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
-    s->cur_version = m->version;
-    settings = timeout_settings_sql(s, m, !dd.no_transaction);
-    sbuf_init(&sql);
-    if (dd.no_transaction) {
-        migration tmp = *m;
-        tmp.up_sql = m->down_sql;
-        tmp.up_line = m->down_line;
-        tmp.source = m->down_source;
-        stmt_list sl = {0};
-        int32_t off;
-        res = split_sql(&sl, m->down_sql, &err, &off);
-        if (res == STRATA_OK)
-            res = pg_simple(s, settings, NULL);
-        for (int32_t i = 0; res == STRATA_OK && i < sl.n; i++) {
-            char *t = xstrndup(m->down_sql + sl.items[i].offset, (size_t)sl.items[i].len);
-            pgres_list l = {NULL, 0, -1};
-            res = t ? pg_exec(s, t, &l) : STRATA_ENOMEM;
-            if (res == STRATA_ESQL) {
-                sbuf b;
-                sbuf_init(&b);
-                long o = pg_error_offset(pgres_err(&l), t);
-                pg_describe_error(&b, pgres_err(&l), tmp.source, tmp.up_sql, tmp.up_line,
-                                  sl.items[i].offset + (o < 0 ? 0 : o));
-                set_error_buf(s, res, &b);
-                sbuf_free(&b);
-            }
-            pgres_list_clear(&l);
-            free(t);
-        }
-        stmt_list_free(&sl);
-        sbuf_printf(&sql, "DELETE FROM %s WHERE version = %lld;\n%s", q ? q : "",
-                    (long long)m->version, rc->snap.restore_sql);
-        if (res == STRATA_OK)
-            res = pg_simple(s, sql.data, NULL);
-    } else {
-        size_t user_start;
-        pgres_list l = {NULL, 0, -1};
-        sbuf_printf(&sql, "BEGIN;\n%s", settings ? settings : "");
-        user_start = sql.len;
-        sbuf_puts(&sql, m->down_sql);
-        sbuf_printf(&sql, "\n;\nDELETE FROM %s WHERE version = %lld;\nCOMMIT;\n%s", q ? q : "",
-                    (long long)m->version, rc->snap.restore_sql);
-        res = sql.oom ? STRATA_ENOMEM : pg_exec(s, sql.data, &l);
-        if (res == STRATA_ESQL) {
-            sbuf b;
-            PGresult *rb = PQexec(s->conn, "ROLLBACK");
-            PQclear(rb);
-            rb = PQexec(s->conn, rc->snap.restore_sql);
-            PQclear(rb);
-            sbuf_init(&b);
-            migration tmp = *m;
-            tmp.source = m->down_source;
-            describe_failure(&b, &l, &tmp, sql.data, user_start, m->down_sql, m->down_line, 3);
-            sbuf_printf(&b, "\n(the revert of %lld was rolled back)", (long long)m->version);
-            set_error_buf(s, res, &b);
-            sbuf_free(&b);
-        }
-        pgres_list_clear(&l);
-    }
-    s->cur_version = 0;
-    sbuf_free(&sql);
-    free(settings);
-    free(q);
-    directives_clear(&dd);
-    if (res == STRATA_OK) {
-        strata_event ev = {0};
-        ev.type = STRATA_EVENT_REVERT_DONE;
-        ev.version = m->version;
-        ev.name = m->name;
-        ev.duration_ms = now_ms() - t0;
-        ev.rows = -1;
-        emit_ev(s, &ev);
-    }
-    return res;
-}
-
-static int revert_common(strata *s, int64_t target, int32_t steps)
-{
-    run_ctx rc = {0};
-    const migration **ms = NULL;
-    size_t n = 0;
-    int res;
-    if (!s)
-        return STRATA_EINVAL;
-    clear_error(s);
-    rc.s = s;
-    if ((res = pg_need_db(s)) || (res = check_conn_idle(s)))
-        return res;
-    res = history_read(s, &rc.hist);
-    if (res == STRATA_OK)
-        res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
-    if (res == STRATA_OK && s->dry_run) {
-        for (size_t i = 0; res == STRATA_OK && i < n; i++)
-            res = dry_run_one(s, ms[i], true);
-    } else if (res == STRATA_OK && n) {
-        free(ms);
-        ms = NULL;
-        res = start_run(&rc, false);
-        if (res == STRATA_OK)
-            res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
-        for (size_t i = 0; res == STRATA_OK && i < n; i++)
-            res = revert_one(&rc, ms[i]);
-    }
-    free(ms);
-    end_run(&rc);
-    return res;
-}
-
-STRATA_EXPORT int strata_revert(strata *s, int64_t target)
-{
-    return revert_common(s, target, -1);
-}
-
-STRATA_EXPORT int strata_revert_steps(strata *s, int32_t n)
-{
-    if (!s || n < 0)
-        return STRATA_EINVAL;
-    return revert_common(s, 0, n);
-}

@@ -251,6 +251,11 @@ long map_error_offset(const pgres_list *l, const char *sent, size_t user_start,
 void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const char *sent,
                       size_t user_start, const char *user, int32_t first_line, int prefix_stmts);
 bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e);
+/* engine.c, shared with revert.c */
+int start_run(run_ctx *rc, bool create);
+void end_run(run_ctx *rc);
+int dry_run_one(strata *s, const migration *m, bool revert);
+int check_conn_idle(strata *s);
 int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
 
 #endif
