@@ -269,6 +269,44 @@ START_TEST(lint_command)
 }
 END_TEST
 
+START_TEST(up_options)
+{
+    test_write(mdir, "5_contract.sql", "-- strata:phase contract\nALTER TABLE users ADD COLUMN gone int;\n");
+    ck_assert_int_eq(RUN("up", "--to", "1"), 0);
+    ck_assert(has_table("users") && !has_table("posts"));
+    ck_assert_int_eq(RUN("up", "--phase", "expand"), 0);
+    ck_assert(has_table("posts"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
+    ck_assert_int_eq(RUN("up", "--phase", "contract"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 3);
+    ck_assert_int_eq(RUN("up", "--phase", "sideways"), 2);
+    /* a late arrival: refused, then allowed */
+    test_write(mdir, "4_late.sql", "CREATE TABLE late (id int);\n");
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "--allow-out-of-order"));
+    ck_assert_int_eq(RUN("up", "--allow-out-of-order"), 0);
+    ck_assert(has_table("late"));
+}
+END_TEST
+
+START_TEST(dirty_then_resume)
+{
+    test_write(mdir, "3_notx.sql", "-- strata:no-transaction\nCREATE TABLE n1 (id int);\nINSERT INTO missing VALUES (1);\n");
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "3_notx.sql:3:13"));
+    ck_assert_int_eq(RUN("status"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "dirty"));
+    ck_assert_ptr_nonnull(strstr(out, "failed at statement 2"));
+    ck_assert_int_eq(RUN("--json", "status"), 0);
+    json_check(out, "d[2]['state'] == 'dirty' and d[2]['failed_statement'] == 2 and 'missing' in d[2]['error']");
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "--resume"));
+    test_sql("CREATE TABLE missing (id int)");
+    ck_assert_int_eq(RUN("up", "--resume"), 0);
+    ck_assert_int_eq(RUN("status", "--exit-code"), 0);
+}
+END_TEST
+
 START_TEST(embed_command)
 {
     char *d = test_tmpdir(), outc[300];
@@ -299,6 +337,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, new_creates_files);
     tcase_add_test(tc, lint_command);
     tcase_add_test(tc, embed_command);
+    tcase_add_test(tc, up_options);
+    tcase_add_test(tc, dirty_then_resume);
     suite_add_tcase(s, tc);
     return s;
 }
