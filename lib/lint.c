@@ -9,6 +9,7 @@
 
 struct strata_lint_report {
     strata_lint_finding *items;
+    char **tables; /* per finding, for size grading; freed before sorting */
     size_t n, cap;
 };
 
@@ -80,6 +81,12 @@ static void position(const lint_ctx *c, int32_t at, int32_t *line, int32_t *col)
     *col = k;
 }
 
+void lint_set_table(lint_ctx *c, const PgQuery__RangeVar *rv)
+{
+    free(c->table);
+    c->table = rv ? lint_relname(rv) : NULL;
+}
+
 int32_t lint_line(const lint_ctx *c, int32_t at)
 {
     int32_t line, col;
@@ -104,13 +111,17 @@ static void push(lint_ctx *c, const rule_info *ri, int32_t line, int32_t col, ch
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         strata_lint_finding *p = realloc(r->items, cap * sizeof *p);
-        if (!p) {
+        char **tp = p ? realloc(r->tables, cap * sizeof *tp) : NULL;
+        if (p)
+            r->items = p;
+        if (!tp) {
             free(msg);
             return;
         }
-        r->items = p;
+        r->tables = tp;
         r->cap = cap;
     }
+    r->tables[r->n] = c->table ? xstrdup(c->table) : NULL;
     strata_lint_finding *f = &r->items[r->n++];
     memset(f, 0, sizeof *f);
     f->version = c->m->version;
@@ -173,6 +184,8 @@ static void lint_parsed(lint_ctx *c, const PgQuery__ParseResult *pr, int32_t bas
             continue;
         c->stmt_at = stmt_start(c, base + rs->stmt_location);
         lint_statement(c, rs->stmt);
+        free(c->table);
+        c->table = NULL;
     }
 }
 
@@ -344,6 +357,7 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
         lint_one(&c);
         if (!c.silent)
             report_allows(&c);
+        free(c.table);
         strvec_free(&c.created);
         strvec_free(&c.notvalid);
         strvec_free(&c.allow);
@@ -352,6 +366,12 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
     strvec_free(&mem.coltypes);
     strvec_free(&mem.notnull_checks);
     strvec_free(&mem.proven_notnull);
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+        lint_grade_by_size(s, rep->items, rep->tables, rep->n);
+    for (size_t i = 0; i < rep->n; i++)
+        free(rep->tables[i]);
+    free(rep->tables);
+    rep->tables = NULL;
     if (rep->n)
         qsort(rep->items, rep->n, sizeof *rep->items, by_position);
     *out = rep;

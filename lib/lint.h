@@ -52,12 +52,19 @@ typedef struct lint_ctx {
     int32_t exclusive_at;       /* offset of an ACCESS EXCLUSIVE statement, -1 */
     int32_t ddl_at, dml_at;     /* first DDL / DML on an existing table, -1 */
     int32_t stmt_at;            /* start of the current statement */
+    char *table;                /* table the current statement locks, or NULL */
 } lint_ctx;
+
+/* Names the table the current statement works on (for size grading). */
+void lint_set_table(lint_ctx *c, const PgQuery__RangeVar *rv);
 
 /* Records a finding of @rule at byte offset @at of the linted text. */
 void lint_add(lint_ctx *c, const char *rule, int32_t at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int32_t lint_line(const lint_ctx *c, int32_t at);
+/* With a live database: notes each locking finding's table size, and lowers
+ * the severity where the table is small or does not exist yet (lint_size.c). */
+void lint_grade_by_size(strata *s, strata_lint_finding *items, char *const *tables, size_t n);
 /* Runs every rule over one parsed statement. */
 void lint_statement(lint_ctx *c, const PgQuery__Node *stmt);
 /* "schema.rel" or "rel" (malloc'd). */

@@ -436,6 +436,7 @@ static void check_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *st)
     char *rel = lint_relname(st->relation);
     if (!rel)
         return;
+    lint_set_table(c, st->relation);
     for (size_t i = 0; i < st->n_cmds; i++) {
         if (st->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
             continue;
@@ -474,6 +475,7 @@ static bool has_option(PgQuery__Node *const *opts, size_t n, const char *name)
 static void check_index(lint_ctx *c, const PgQuery__IndexStmt *ix)
 {
     bool new_table = lint_is_new(c, ix->relation);
+    lint_set_table(c, ix->relation);
     if (ix->concurrent) {
         if (!c->m->d.no_transaction)
             lint_add(c, "concurrently-in-transaction", -1, "CREATE INDEX CONCURRENTLY");
@@ -540,6 +542,7 @@ static void check_dml(lint_ctx *c, const PgQuery__RangeVar *rv, bool update_or_d
 {
     if (lint_is_new(c, rv))
         return;
+    lint_set_table(c, rv);
     if (c->dml_at == -1)
         c->dml_at = c->stmt_at;
     if (update_or_delete && !c->m->d.batch)

@@ -425,6 +425,51 @@ START_TEST(eight_processes_apply_once)
 }
 END_TEST
 
+static const strata_lint_finding *finding_of(const strata_lint_report *r, int64_t version)
+{
+    for (size_t i = 0; i < strata_lint_count(r); i++)
+        if (strata_lint_get(r, i)->version == version &&
+            strcmp(strata_lint_get(r, i)->rule, "index-not-concurrent") == 0)
+            return strata_lint_get(r, i);
+    return NULL;
+}
+
+/* Connected, the linter reads real table sizes: a big table keeps its
+ * error, a small one drops a level, a table not there yet drops to info. */
+START_TEST(lint_graded_by_table_size)
+{
+    strata_migration_def defs[] = {{1, "big", "CREATE INDEX ON big (id);", "SELECT 1;"},
+                                   {2, "small", "CREATE INDEX ON small (id);", "SELECT 1;"},
+                                   {3, "later", "CREATE INDEX ON not_yet (id);", "SELECT 1;"}};
+    strata_lint_report *r = NULL;
+    test_sql("CREATE TABLE big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 100000) g");
+    test_sql("CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 10) g");
+    test_sql("ANALYZE big");
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_lint(s, &r), STRATA_OK);
+    const strata_lint_finding *f = finding_of(r, 1);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    ck_assert_msg(strstr(f->message, "big: ~100000 rows"), "%s", f->message);
+    f = finding_of(r, 2);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_WARNING);
+    ck_assert_ptr_nonnull(strstr(f->message, "small table"));
+    f = finding_of(r, 3);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_INFO);
+    ck_assert_ptr_nonnull(strstr(f->message, "not in the database yet"));
+    strata_lint_report_free(r);
+    /* lint enforcement uses the graded result: only the big table blocks */
+    strata_set_lint_level(s, STRATA_SEVERITY_ERROR);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ELINT);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "big (id)") ? strata_errmsg(s) : strstr(strata_errmsg(s), "1_big"));
+    ck_assert_ptr_null(strstr(strata_errmsg(s), "2_small"));
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("apply");
@@ -441,6 +486,10 @@ Suite *test_suite(void)
     tcase_add_test(tc, single_transaction_all_or_nothing);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lint-live");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, lint_graded_by_table_size);
     suite_add_tcase(s, tc);
     tc = tcase_create("revert");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
