@@ -127,6 +127,15 @@ static void emit_done(strata *s, const migration *m, int64_t ms)
     emit_ev(s, &ev);
 }
 
+static void name_migration(strata *s, const migration *m, int code)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_printf(&b, "%s (version %lld): %s", m->source, (long long)m->version, s->errmsg);
+    set_error_buf(s, code, &b);
+    sbuf_free(&b);
+}
+
 static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
 {
     strata *s = rc->s;
@@ -150,6 +159,8 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
     s->cur_version = 0;
     if (res == STRATA_OK)
         emit_done(s, m, now_ms() - t0);
+    else if (!strstr(s->errmsg, m->source))
+        name_migration(s, m, res); /* every failure names its migration */
     return res;
 }
 

@@ -256,6 +256,6 @@ int start_run(run_ctx *rc, bool create);
 void end_run(run_ctx *rc);
 int dry_run_one(strata *s, const migration *m, bool revert);
 int check_conn_idle(strata *s);
-int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
+void lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
 
 #endif

@@ -92,10 +92,10 @@ bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
     return true;
 }
 
-int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
+void lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
 {
     if (!pg_sqlstate_is(e, "55P03"))
-        return 0;
+        return;
     if (rc->s->last_blocker_pid)
         sbuf_printf(b, "\n(gave up after %d retries; last %s)", (int)rc->s->retries,
                     rc->s->last_blocker);
@@ -103,7 +103,6 @@ int lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
         sbuf_printf(b, "\n(gave up after %d retries; look for long transactions in "
                        "pg_stat_activity holding locks on the table)",
                     (int)rc->s->retries);
-    return 0;
 }
 
 int run_migration_tx(run_ctx *rc, const migration *m)

@@ -274,7 +274,7 @@ static bool find_sections(const char *text, const char *path, section *up, secti
 {
     const char *p = text;
     int32_t line = 1, up_line = 0, down_line = 0;
-    size_t up_off = 0, down_off = 0, down_start = 0, up_start = 0;
+    size_t up_off = 0, down_off = 0, down_start = 0;
     *has_down = *has_markers = false;
     while (*p) {
         const char *eol = strchr(p, '\n');
@@ -290,7 +290,6 @@ static bool find_sections(const char *text, const char *path, section *up, secti
             *seen = line;
             if (mk == M_UP) {
                 up_off = (size_t)(p - text);
-                up_start = eol ? (size_t)(eol + 1 - text) : strlen(text);
             } else {
                 down_off = (size_t)(p - text);
                 down_start = eol ? (size_t)(eol + 1 - text) : strlen(text);
@@ -302,7 +301,6 @@ static bool find_sections(const char *text, const char *path, section *up, secti
         line++;
     }
     size_t len = strlen(text);
-    (void)up_start;
     if (!up_line && !down_line) {
         *up = (section){0, len, 1};
         return true;

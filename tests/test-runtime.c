@@ -194,10 +194,24 @@ START_TEST(terminated_backend_mid_tx_leaves_nothing)
     strata_migration_def m = {5, "tx", up, NULL};
     char dsn[600];
     snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
-    pid_t kid = test_spawn_apply(dsn, &m, 1);
-    wait_for_activity("%pg_sleep(CASE%");
-    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
-    ck_assert_int_eq(test_wait_apply(kid), STRATA_ECONNECT); /* reported as a lost connection */
+    /* a helper process terminates our backend while we apply in-process */
+    pid_t killer = fork();
+    ck_assert_int_ge(killer, 0);
+    if (killer == 0) {
+        wait_for_activity("%pg_sleep(CASE%");
+        test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+        _exit(0);
+    }
+    strata *v = NULL;
+    ck_assert_int_eq(strata_open(&v, dsn), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(v, &m, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(v, STRATA_LATEST), STRATA_ECONNECT);
+    ck_assert_msg(strstr(strata_errmsg(v), "5_tx"), "the failure does not name the migration: %s",
+                  strata_errmsg(v));
+    strata_close(v);
+    int st;
+    ck_assert_int_eq(waitpid(killer, &st, 0), killer);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'tx1'"), 0);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
     strata *s = open_with(&m, 1);
