@@ -65,6 +65,20 @@ int32_t lint_line(const lint_ctx *c, int32_t at);
 /* With a live database: notes each locking finding's table size, and lowers
  * the severity where the table is small or does not exist yet (lint_size.c). */
 void lint_grade_by_size(strata *s, strata_lint_finding *items, char *const *tables, size_t n);
+/* Shared by the rule families (lint_rules.c, lint_columns.c, lint_alter.c,
+ * lint_objects.c). */
+const char *lint_str(const PgQuery__Node *n);
+void lint_strong_lock(lint_ctx *c, bool new_table, bool exclusive, const char *what);
+void check_create(lint_ctx *c, const PgQuery__CreateStmt *st);
+void remember_type(lint_ctx *c, const char *rel, const char *col, const PgQuery__TypeName *t);
+char *type_text(const PgQuery__TypeName *t);
+const char *remembered_type(const lint_ctx *c, const char *rel, const char *col);
+bool coercible(const char *old, const char *new_);
+void check_add_column(lint_ctx *c, const char *rel, const PgQuery__ColumnDef *cd, bool new_table);
+void check_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *st);
+void check_index(lint_ctx *c, const PgQuery__IndexStmt *ix);
+void check_drop(lint_ctx *c, const PgQuery__DropStmt *d);
+void check_other(lint_ctx *c, const PgQuery__Node *n);
 /* Runs every rule over one parsed statement. */
 void lint_statement(lint_ctx *c, const PgQuery__Node *stmt);
 /* "schema.rel" or "rel" (malloc'd). */
