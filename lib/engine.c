@@ -28,16 +28,12 @@ static int check_history(strata *s, const history *h, bool quiet, bool locked)
                                  "or turn strict off",
                                  (long long)r->version, r->name);
             if (!quiet) {
-                strata_event ev = {0};
                 char msg[160];
                 snprintf(msg, sizeof msg, "version %lld is applied in the database but unknown "
                          "to this program (a newer release?)", (long long)r->version);
-                ev.type = STRATA_EVENT_UNKNOWN_VERSION;
+                strata_event ev = event_of(STRATA_EVENT_UNKNOWN_VERSION, NULL, msg);
                 ev.version = r->version;
                 ev.name = r->name;
-                ev.message = msg;
-                ev.duration_ms = -1;
-                ev.rows = -1;
                 emit_ev(s, &ev);
             }
             continue;
@@ -118,12 +114,8 @@ static const hist_row *first_dirty(const history *h)
 
 static void emit_done(strata *s, const migration *m, int64_t ms)
 {
-    strata_event ev = {0};
-    ev.type = STRATA_EVENT_MIGRATION_DONE;
-    ev.version = m->version;
-    ev.name = m->name;
+    strata_event ev = event_of(STRATA_EVENT_MIGRATION_DONE, m, NULL);
     ev.duration_ms = ms;
-    ev.rows = -1;
     emit_ev(s, &ev);
 }
 

@@ -92,7 +92,7 @@ void emit_ev(strata *s, strata_event *ev)
         s->event_fn(ev, s->event_payload);
 }
 
-void emit(strata *s, int32_t type, const migration *m, const char *msg)
+strata_event event_of(int32_t type, const migration *m, const char *msg)
 {
     strata_event ev = {0};
     ev.type = type;
@@ -101,18 +101,20 @@ void emit(strata *s, int32_t type, const migration *m, const char *msg)
     ev.message = msg;
     ev.duration_ms = -1;
     ev.rows = -1;
+    return ev;
+}
+
+void emit(strata *s, int32_t type, const migration *m, const char *msg)
+{
+    strata_event ev = event_of(type, m, msg);
     emit_ev(s, &ev);
 }
 
 static void notice_receiver(void *arg, const PGresult *res)
 {
     strata *s = arg;
-    strata_event ev = {0};
-    ev.type = STRATA_EVENT_NOTICE;
+    strata_event ev = event_of(STRATA_EVENT_NOTICE, NULL, PQresultErrorMessage(res));
     ev.version = s->cur_version;
-    ev.message = PQresultErrorMessage(res);
-    ev.duration_ms = -1;
-    ev.rows = -1;
     emit_ev(s, &ev);
 }
 

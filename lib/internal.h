@@ -145,6 +145,8 @@ struct strata {
 int set_error(strata *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int set_error_buf(strata *s, int code, sbuf *b);
 void clear_error(strata *s);
+/* An event about @m (NULL: none), its not-applicable fields set to -1. */
+strata_event event_of(int32_t type, const migration *m, const char *msg);
 void emit(strata *s, int32_t type, const migration *m, const char *msg);
 void emit_ev(strata *s, strata_event *ev);
 
@@ -163,6 +165,10 @@ PGresult *pgres_err(const pgres_list *l);
 /* Runs a query expecting success; on failure sets the handle error. */
 int pg_simple(strata *s, const char *sql, PGresult **out_res);
 bool pg_sqlstate_is(const PGresult *r, const char *state);
+/* pg_simple that leaves the handle's error message as it was. */
+int pg_simple_quiet(strata *s, const char *sql, PGresult **out_res);
+/* Ends an open or failed transaction, if any (quietly). */
+void pg_rollback(strata *s);
 /* Byte offset in @sent of the server's error position, or -1. */
 long pg_error_offset(const PGresult *r, const char *sent);
 /* "label[:line:col]: message [SQLSTATE]" + DETAIL/HINT; @offset is a byte
@@ -223,6 +229,8 @@ typedef struct settings_snap {
 } settings_snap;
 
 int settings_snapshot(strata *s, settings_snap *out);
+/* Puts the snapshot back (quietly); after every migration, also failed ones. */
+void settings_restore(strata *s, const settings_snap *sn);
 void settings_free(settings_snap *sn);
 
 /* ---- lint (lint.c, lint_rules.c) ---- */

@@ -64,12 +64,9 @@ int lock_acquire(strata *s, int64_t *key_out)
                              pid, (long long)s->lock_wait_ms, pid);
         }
         if (!told) {
-            strata_event ev = {0};
-            ev.type = STRATA_EVENT_LOCK_WAIT;
+            strata_event ev = event_of(STRATA_EVENT_LOCK_WAIT, NULL,
+                                       "waiting for another migrator to release the lock");
             ev.pid = holder_pid(s, key);
-            ev.message = "waiting for another migrator to release the lock";
-            ev.duration_ms = -1;
-            ev.rows = -1;
             emit_ev(s, &ev);
             told = true;
         }
@@ -94,17 +91,11 @@ void lock_release(strata *s, int64_t key)
     PGresult *r = NULL;
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
         return; /* the server released it with the session */
-    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        PGresult *rb = PQexec(s->conn, "ROLLBACK");
-        PQclear(rb);
-    }
+    pg_rollback(s);
     snprintf(q, sizeof q, "SELECT pg_advisory_unlock(%lld)", (long long)key);
     /* keep the error that ended the run: unlocking must not overwrite it */
-    char saved[sizeof s->errmsg];
-    memcpy(saved, s->errmsg, sizeof saved);
-    if (pg_simple(s, q, &r) == STRATA_OK)
+    if (pg_simple_quiet(s, q, &r) == STRATA_OK)
         PQclear(r);
-    memcpy(s->errmsg, saved, sizeof saved);
     free(s->run_schema);
     s->run_schema = NULL;
 }

@@ -155,6 +155,29 @@ int pg_simple(strata *s, const char *sql, PGresult **out_res)
     return rc;
 }
 
+/* Housekeeping queries after a failure (rollback, settings restore, unlock)
+ * must not replace what the handle knows about the failure: its message and
+ * the blocker the watch saw. */
+int pg_simple_quiet(strata *s, const char *sql, PGresult **out_res)
+{
+    char saved[sizeof s->errmsg], blocker[sizeof s->last_blocker];
+    int32_t blocker_pid = s->last_blocker_pid;
+    int rc;
+    memcpy(saved, s->errmsg, sizeof saved);
+    memcpy(blocker, s->last_blocker, sizeof blocker);
+    rc = pg_simple(s, sql, out_res);
+    memcpy(s->errmsg, saved, sizeof saved);
+    memcpy(s->last_blocker, blocker, sizeof blocker);
+    s->last_blocker_pid = blocker_pid;
+    return rc;
+}
+
+void pg_rollback(strata *s)
+{
+    if (s->conn && PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        pg_simple_quiet(s, "ROLLBACK", NULL);
+}
+
 bool pg_sqlstate_is(const PGresult *r, const char *state)
 {
     const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;

@@ -101,7 +101,7 @@ static int revert_notx(run_ctx *rc, const migration *m, const char *settings, co
     if (res == STRATA_OK)
         res = b.oom ? STRATA_ENOMEM : pg_simple(s, b.data, NULL);
     else
-        pg_simple(s, rc->snap.restore_sql, NULL);
+        settings_restore(s, &rc->snap);
     sbuf_free(&b);
     return res;
 }
@@ -124,10 +124,8 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     if (res == STRATA_ESQL) {
         sbuf b;
         migration tmp = *m;
-        PGresult *rb = PQexec(s->conn, "ROLLBACK");
-        PQclear(rb);
-        rb = PQexec(s->conn, rc->snap.restore_sql);
-        PQclear(rb);
+        pg_rollback(s);
+        settings_restore(s, &rc->snap);
         tmp.source = m->down_source;
         sbuf_init(&b);
         describe_failure(&b, &l, &tmp, sql.data, user_start, m->down_sql, m->down_line, 3);
@@ -166,12 +164,8 @@ static int revert_one(run_ctx *rc, const migration *m)
     free(q);
     directives_clear(&dd);
     if (res == STRATA_OK) {
-        strata_event ev = {0};
-        ev.type = STRATA_EVENT_REVERT_DONE;
-        ev.version = m->version;
-        ev.name = m->name;
+        strata_event ev = event_of(STRATA_EVENT_REVERT_DONE, m, NULL);
         ev.duration_ms = now_ms() - t0;
-        ev.rows = -1;
         emit_ev(s, &ev);
     }
     return res;

@@ -57,11 +57,7 @@ int run_migration_batch(run_ctx *rc, const migration *m)
     again:
         r2 = pg_exec(s, sql.data, &l);
         if (r2 != STRATA_OK) {
-            PGresult *rb;
-            if (PQstatus(s->conn) == CONNECTION_OK) {
-                rb = PQexec(s->conn, "ROLLBACK");
-                PQclear(rb);
-            }
+            pg_rollback(s);
             if (r2 == STRATA_ESQL && retry_wait(rc, m, attempt++, pgres_err(&l))) {
                 pgres_list_clear(&l);
                 goto again;
@@ -86,19 +82,15 @@ int run_migration_batch(run_ctx *rc, const migration *m)
         total += rows;
         {
             sbuf b;
-            strata_event ev = {0};
             int64_t el = now_ms() - t0;
             sbuf_init(&b);
             sbuf_printf(&b, "batch %d: %lld rows, %lld so far (%.0f rows/s)", (int)batch,
                         (long long)rows, (long long)total,
                         el > 0 ? (double)total * 1000.0 / (double)el : 0.0);
-            ev.type = STRATA_EVENT_BATCH_PROGRESS;
-            ev.version = m->version;
-            ev.name = m->name;
+            strata_event ev = event_of(STRATA_EVENT_BATCH_PROGRESS, m, b.data);
             ev.statement = batch;
             ev.rows = total;
             ev.duration_ms = el;
-            ev.message = b.data;
             emit_ev(s, &ev);
             sbuf_free(&b);
         }

@@ -7,16 +7,6 @@
 
 #include "internal.h"
 
-static int exec_quiet(strata *s, const char *sql)
-{
-    char saved[sizeof s->errmsg];
-    int rc;
-    memcpy(saved, s->errmsg, sizeof saved);
-    rc = pg_simple(s, sql, NULL);
-    memcpy(s->errmsg, saved, sizeof saved);
-    return rc;
-}
-
 static char *progress_sql(strata *s, int64_t version, int32_t done)
 {
     char *q = history_qualified(s);
@@ -50,10 +40,8 @@ static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
                 rlit ? rlit : "NULL");
     if (ilit)
         sbuf_printf(&q, " AND c.relname = %s", ilit);
-    if (!q.oom && exec_quiet(s, "SELECT 1") == STRATA_OK) {
-        char saved[sizeof s->errmsg];
-        memcpy(saved, s->errmsg, sizeof saved);
-        if (pg_simple(s, q.data, &r) == STRATA_OK) {
+    if (!q.oom) {
+        if (pg_simple_quiet(s, q.data, &r) == STRATA_OK) {
             for (int i = 0; i < PQntuples(r); i++)
                 sbuf_printf(b, "\nthe failed CREATE INDEX CONCURRENTLY left the INVALID index "
                                "%s.%s behind; clear it with: DROP INDEX CONCURRENTLY IF EXISTS "
@@ -62,7 +50,6 @@ static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
                             PQgetvalue(r, i, 1));
         }
         PQclear(r);
-        memcpy(s->errmsg, saved, sizeof saved);
     }
     sbuf_free(&q);
     free(rel);
@@ -81,7 +68,7 @@ static void mark_failed(run_ctx *rc, const migration *m, int32_t stmt_no, const 
         sbuf_printf(&b, "UPDATE %s SET failed_statement = %d, error = %s WHERE version = %lld",
                     q, (int)stmt_no, lit, (long long)m->version);
         if (!b.oom)
-            exec_quiet(s, b.data);
+            pg_simple_quiet(s, b.data, NULL);
     }
     sbuf_free(&b);
     free(q);
@@ -126,7 +113,7 @@ static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, 
         if (off < 0 || off > sl->items[i].len)
             off = 0;
         pg_describe_error(&b, e, m->source, m->up_sql, m->up_line, sl->items[i].offset + off);
-        lock_failure_suffix(rc, &b, e); /* before any query resets the watch */
+        lock_failure_suffix(rc, &b, e);
         if (code == STRATA_ESQL) {
             mark_failed(rc, m, i + 1, b.data ? b.data : "");
             explain_invalid_index(s, &b, stmt);
@@ -235,13 +222,9 @@ int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
             pgres_list l = {NULL, 0, -1};
             int r2 = exec_statement(s, stmt, prog, &l);
             if (r2 == STRATA_OK) {
-                strata_event ev = {0};
-                ev.type = STRATA_EVENT_STATEMENT_DONE;
-                ev.version = m->version;
-                ev.name = m->name;
+                strata_event ev = event_of(STRATA_EVENT_STATEMENT_DONE, m, NULL);
                 ev.statement = i + 1;
                 ev.duration_ms = now_ms() - ts;
-                ev.rows = -1;
                 emit_ev(s, &ev);
                 pgres_list_clear(&l);
                 break;
@@ -256,8 +239,7 @@ int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
         free(stmt);
         free(prog);
     }
-    if (rc->snap.restore_sql && s->conn && PQstatus(s->conn) == CONNECTION_OK)
-        exec_quiet(s, rc->snap.restore_sql);
+    settings_restore(s, &rc->snap);
     if (res == STRATA_OK)
         res = finish_applied(rc, m, sl.n, now_ms() - t0);
     stmt_list_free(&sl);

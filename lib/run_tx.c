@@ -51,22 +51,6 @@ void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const ch
     pg_describe_error(b, pgres_err(l), m->source, user, first_line, off);
 }
 
-static void rollback(strata *s)
-{
-    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(s->conn, "ROLLBACK");
-        PQclear(r);
-    }
-}
-
-static void restore_settings(run_ctx *rc)
-{
-    if (rc->snap.restore_sql) {
-        PGresult *r = PQexec(rc->s->conn, rc->snap.restore_sql);
-        PQclear(r);
-    }
-}
-
 bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
 {
     strata *s = rc->s;
@@ -74,18 +58,13 @@ bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
         return false;
     int64_t wait = s->retry_backoff_ms << (attempt < 16 ? attempt : 16);
     sbuf b;
-    strata_event ev = {0};
     sbuf_init(&b);
     sbuf_printf(&b, "lock_timeout: %s; retry %d of %d in %lld ms",
                 PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY), attempt + 1, (int)s->retries,
                 (long long)wait);
-    ev.type = STRATA_EVENT_RETRY;
-    ev.version = m->version;
-    ev.name = m->name;
+    strata_event ev = event_of(STRATA_EVENT_RETRY, m, b.data);
     ev.statement = attempt + 1;
-    ev.message = b.data;
     ev.duration_ms = wait;
-    ev.rows = -1;
     emit_ev(s, &ev);
     sbuf_free(&b);
     sleep_ms(wait);
@@ -152,12 +131,11 @@ int run_migration_tx(run_ctx *rc, const migration *m)
             break;
         }
         if (s->single_tx) {
-            PGresult *r = PQexec(s->conn, "ROLLBACK TO SAVEPOINT strata_m");
-            PQclear(r);
+            pg_simple_quiet(s, "ROLLBACK TO SAVEPOINT strata_m", NULL);
         } else {
-            rollback(s);
+            pg_rollback(s);
         }
-        restore_settings(rc);
+        settings_restore(s, &rc->snap);
         if (!s->single_tx && retry_wait(rc, m, attempt, pgres_err(&l))) {
             pgres_list_clear(&l);
             continue;
@@ -190,8 +168,8 @@ int run_migration_self(run_ctx *rc, const migration *m)
     res = pg_exec(s, m->up_sql, &l);
     if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
         sbuf b;
-        rollback(s);
-        restore_settings(rc);
+        pg_rollback(s);
+        settings_restore(s, &rc->snap);
         sbuf_init(&b);
         describe_failure(&b, &l, m, m->up_sql, 0, m->up_sql, m->up_line, 0);
         sbuf_puts(&b, "\n(the migration manages its own transactions: what it committed "
@@ -202,12 +180,12 @@ int run_migration_self(run_ctx *rc, const migration *m)
     pgres_list_clear(&l);
     if (res)
         return res;
-    rollback(s); /* a migration that left a transaction open does not keep it */
+    pg_rollback(s); /* a migration that left a transaction open does not keep it */
     char *ins = history_insert_sql(s, m, "applied", -1);
     if (!ins)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     res = pg_simple(s, ins, NULL);
     free(ins);
-    restore_settings(rc);
+    settings_restore(s, &rc->snap);
     return res;
 }

@@ -40,6 +40,12 @@ int settings_snapshot(strata *s, settings_snap *out)
     return out->restore_sql ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
 }
 
+void settings_restore(strata *s, const settings_snap *sn)
+{
+    if (sn->restore_sql && s->conn && PQstatus(s->conn) == CONNECTION_OK)
+        pg_simple_quiet(s, sn->restore_sql, NULL);
+}
+
 void settings_free(settings_snap *sn)
 {
     free(sn->restore_sql);

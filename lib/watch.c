@@ -63,17 +63,14 @@ void watch_report(strata *s, int64_t waited_ms)
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         for (int i = 0; i < PQntuples(r); i++) {
             sbuf b;
-            strata_event ev = {0};
             sbuf_init(&b);
             sbuf_printf(&b, "blocked by pid %s (%s, transaction open %s ms): %s",
                         PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 3),
                         PQgetvalue(r, i, 2));
-            ev.type = STRATA_EVENT_BLOCKED;
+            strata_event ev = event_of(STRATA_EVENT_BLOCKED, NULL, b.data);
             ev.version = s->cur_version;
             ev.pid = (int32_t)strtol(PQgetvalue(r, i, 0), NULL, 10);
             ev.duration_ms = waited_ms;
-            ev.rows = -1;
-            ev.message = b.data;
             if (i == 0) {
                 s->last_blocker_pid = ev.pid;
                 snprintf(s->last_blocker, sizeof s->last_blocker, "%s", b.data ? b.data : "");
