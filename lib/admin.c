@@ -38,7 +38,7 @@ static int admin_run(strata *s, int64_t version, int32_t flag, admin_fn fn)
 
 static int add_applied(strata *s, const migration *m, sbuf *sql)
 {
-    char *ins = history_insert_sql(s, m, "applied", -1);
+    char *ins = history_insert_sql(s, m, "applied", -1, HIST_DURATION_NONE);
     if (!ins)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     sbuf_printf(sql, "%s;\n", ins);
@@ -48,11 +48,11 @@ static int add_applied(strata *s, const migration *m, sbuf *sql)
 
 static int delete_row(strata *s, int64_t version, sbuf *sql)
 {
-    char *q = history_qualified(s);
-    if (!q)
+    char *del = history_delete_sql(s, version);
+    if (!del)
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    sbuf_printf(sql, "DELETE FROM %s WHERE version = %lld;\n", q, (long long)version);
-    free(q);
+    sbuf_printf(sql, "%s;\n", del);
+    free(del);
     return STRATA_OK;
 }
 

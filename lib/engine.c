@@ -196,7 +196,7 @@ int dry_run_one(strata *s, const migration *m, bool revert)
         /* the history statement exactly, when a connection can escape it */
         char *hist = NULL;
         if (s->conn && !revert)
-            hist = history_insert_sql(s, m, "applied", -1);
+            hist = history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
         if (hist) {
             sbuf b;
             sbuf_init(&b);

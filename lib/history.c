@@ -194,7 +194,8 @@ static void add_hex(sbuf *b, const unsigned char *sum)
     sbuf_printf(b, "decode('%s', 'hex')", hex);
 }
 
-char *history_insert_sql(strata *s, const migration *m, const char *state, int32_t statements_done)
+char *history_insert_sql(strata *s, const migration *m, const char *state, int32_t statements_done,
+                         int64_t duration_ms)
 {
     char *q = history_qualified(s), *name = pg_literal(s, m->name);
     sbuf b;
@@ -213,12 +214,16 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
     else
         sbuf_printf(&b, "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ", q);
     add_hex(&b, m->checksum);
-    sbuf_printf(&b, ", 1, '%s', '%s', %s, current_user || coalesce(' (' || "
-                    "nullif(current_setting('application_name'), '') || ')', ''), ",
-                m->d.phase == STRATA_PHASE_CONTRACT ? "contract" : "expand", state,
-                strcmp(state, "applied") == 0
-                    ? "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint"
-                    : "NULL");
+    sbuf_printf(&b, ", 1, '%s', '%s', ", m->d.phase == STRATA_PHASE_CONTRACT ? "contract" : "expand",
+                state);
+    if (duration_ms >= 0)
+        sbuf_printf(&b, "%lld", (long long)duration_ms);
+    else if (duration_ms == HIST_DURATION_IN_STATEMENT)
+        sbuf_puts(&b, "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint");
+    else
+        sbuf_puts(&b, "NULL");
+    sbuf_puts(&b, ", current_user || coalesce(' (' || nullif(current_setting('application_name'), "
+                  "'') || ')', ''), ");
     if (statements_done >= 0)
         sbuf_printf(&b, "%d)", (int)statements_done);
     else
@@ -228,16 +233,42 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
     return sbuf_take(&b);
 }
 
-char *history_checksum_sql(strata *s, const migration *m)
+char *history_update_sql(strata *s, int64_t version, const char *fmt, ...)
+{
+    char *q = history_qualified(s);
+    va_list ap;
+    sbuf b;
+    if (!q)
+        return NULL;
+    sbuf_init(&b);
+    sbuf_printf(&b, "UPDATE %s SET ", q);
+    va_start(ap, fmt);
+    sbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    sbuf_printf(&b, " WHERE version = %lld", (long long)version);
+    free(q);
+    return sbuf_take(&b);
+}
+
+char *history_delete_sql(strata *s, int64_t version)
 {
     char *q = history_qualified(s);
     sbuf b;
     if (!q)
         return NULL;
     sbuf_init(&b);
-    sbuf_printf(&b, "UPDATE %s SET checksum = ", q);
-    add_hex(&b, m->checksum);
-    sbuf_printf(&b, ", checksum_algo = 1 WHERE version = %lld", (long long)m->version);
+    sbuf_printf(&b, "DELETE FROM %s WHERE version = %lld", q, (long long)version);
     free(q);
     return sbuf_take(&b);
+}
+
+char *history_checksum_sql(strata *s, const migration *m)
+{
+    sbuf hex;
+    char *sql;
+    sbuf_init(&hex);
+    add_hex(&hex, m->checksum);
+    sql = hex.oom ? NULL : history_update_sql(s, m->version, "checksum = %s, checksum_algo = 1", hex.data);
+    sbuf_free(&hex);
+    return sql;
 }

@@ -213,9 +213,19 @@ int history_read(strata *s, history *out);
 void history_clear(history *h);
 const hist_row *history_find(const history *h, int64_t version);
 int history_create(strata *s);
-/* SQL fragment inserting the applied row for @m (no trailing ';'). */
+/* Duration to record: HIST_DURATION_IN_STATEMENT when the INSERT travels
+ * in the migration's own query (the server measures it), HIST_DURATION_NONE
+ * for rows nothing ran for (baseline, force), else milliseconds. */
+#define HIST_DURATION_IN_STATEMENT (-1)
+#define HIST_DURATION_NONE (-2)
+/* SQL inserting the row for @m (no trailing ';'); statements_done -1 = NULL. */
 char *history_insert_sql(strata *s, const migration *m, const char *state,
-                         int32_t statements_done);
+                         int32_t statements_done, int64_t duration_ms);
+/* "UPDATE <history> SET <printf(fmt)> WHERE version = @version". */
+char *history_update_sql(strata *s, int64_t version, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "DELETE FROM <history> WHERE version = @version". */
+char *history_delete_sql(strata *s, int64_t version);
 /* UPDATE recording @m's current checksum (accept). */
 char *history_checksum_sql(strata *s, const migration *m);
 

@@ -61,7 +61,7 @@ static int revert_plan(strata *s, const history *h, int64_t target, int32_t step
 
 /* A down marked no-transaction (e.g. DROP INDEX CONCURRENTLY) runs
  * statement by statement; its history row goes once all succeeded. */
-static int revert_notx(run_ctx *rc, const migration *m, const char *settings, const char *q)
+static int revert_notx(run_ctx *rc, const migration *m, const char *settings, const char *del)
 {
     strata *s = rc->s;
     stmt_list sl = {0};
@@ -94,20 +94,14 @@ static int revert_notx(run_ctx *rc, const migration *m, const char *settings, co
         free(t);
     }
     stmt_list_free(&sl);
-    sbuf b;
-    sbuf_init(&b);
-    sbuf_printf(&b, "DELETE FROM %s WHERE version = %lld;\n%s", q, (long long)m->version,
-                rc->snap.restore_sql);
     if (res == STRATA_OK)
-        res = b.oom ? STRATA_ENOMEM : pg_simple(s, b.data, NULL);
-    else
-        settings_restore(s, &rc->snap);
-    sbuf_free(&b);
+        res = pg_simple(s, del, NULL);
+    settings_restore(s, &rc->snap);
     return res;
 }
 
 /* A transactional down and the removal of its history row: one round trip. */
-static int revert_tx(run_ctx *rc, const migration *m, const char *settings, const char *q)
+static int revert_tx(run_ctx *rc, const migration *m, const char *settings, const char *del)
 {
     strata *s = rc->s;
     pgres_list l = {NULL, 0, -1};
@@ -118,8 +112,7 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     sbuf_printf(&sql, "BEGIN;\n%s", settings);
     user_start = sql.len;
     sbuf_puts(&sql, m->down_sql);
-    sbuf_printf(&sql, "\n;\nDELETE FROM %s WHERE version = %lld;\nCOMMIT;\n%s", q,
-                (long long)m->version, rc->snap.restore_sql);
+    sbuf_printf(&sql, "\n;\n%s;\nCOMMIT;\n%s", del, rc->snap.restore_sql);
     res = sql.oom ? STRATA_ENOMEM : pg_exec(s, sql.data, &l);
     if (res == STRATA_ESQL) {
         sbuf b;
@@ -143,7 +136,7 @@ static int revert_one(run_ctx *rc, const migration *m)
     strata *s = rc->s;
     directives dd;
     sbuf ignore;
-    char *q = history_qualified(s), *settings;
+    char *del = history_delete_sql(s, m->version), *settings;
     int res;
     int64_t t0 = now_ms();
     directives_init(&dd);
@@ -153,15 +146,15 @@ static int revert_one(run_ctx *rc, const migration *m)
     emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
     s->cur_version = m->version;
     settings = timeout_settings_sql(s, m, !dd.no_transaction);
-    if (!q || !settings)
+    if (!del || !settings)
         res = set_error(s, STRATA_ENOMEM, "out of memory");
     else if (dd.no_transaction)
-        res = revert_notx(rc, m, settings, q);
+        res = revert_notx(rc, m, settings, del);
     else
-        res = revert_tx(rc, m, settings, q);
+        res = revert_tx(rc, m, settings, del);
     s->cur_version = 0;
     free(settings);
-    free(q);
+    free(del);
     directives_clear(&dd);
     if (res == STRATA_OK) {
         strata_event ev = event_of(STRATA_EVENT_REVERT_DONE, m, NULL);

@@ -101,17 +101,11 @@ int run_migration_batch(run_ctx *rc, const migration *m)
     }
     sbuf_free(&sql);
     if (res == STRATA_OK) {
-        char *ins = history_insert_sql(s, m, "applied", -1);
-        char *q = history_qualified(s);
-        sbuf b;
-        sbuf_init(&b);
-        sbuf_printf(&b, "%s;\nUPDATE %s SET duration_ms = %lld WHERE version = %lld;\n%s",
-                    ins ? ins : "", q ? q : "", (long long)(now_ms() - t0),
-                    (long long)m->version, rc->snap.restore_sql ? rc->snap.restore_sql : "");
-        res = ins && q && !b.oom ? pg_simple(s, b.data, NULL) : STRATA_ENOMEM;
+        /* recorded once, with the whole backfill's duration */
+        char *ins = history_insert_sql(s, m, "applied", -1, now_ms() - t0);
+        res = ins ? pg_simple(s, ins, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
         free(ins);
-        free(q);
-        sbuf_free(&b);
+        settings_restore(s, &rc->snap);
     }
     return res;
 }

@@ -7,18 +7,6 @@
 
 #include "internal.h"
 
-static char *progress_sql(strata *s, int64_t version, int32_t done)
-{
-    char *q = history_qualified(s);
-    sbuf b;
-    if (!q)
-        return NULL;
-    sbuf_init(&b);
-    sbuf_printf(&b, "UPDATE %s SET statements_done = %d WHERE version = %lld", q, (int)done,
-                (long long)version);
-    free(q);
-    return sbuf_take(&b);
-}
 
 /* After a failed CREATE INDEX CONCURRENTLY the server keeps an INVALID index
  * that still slows writes; name it and say how to clear it. */
@@ -61,17 +49,12 @@ static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
 static void mark_failed(run_ctx *rc, const migration *m, int32_t stmt_no, const char *msg)
 {
     strata *s = rc->s;
-    char *q = history_qualified(s), *lit = pg_literal(s, msg);
-    sbuf b;
-    sbuf_init(&b);
-    if (q && lit) {
-        sbuf_printf(&b, "UPDATE %s SET failed_statement = %d, error = %s WHERE version = %lld",
-                    q, (int)stmt_no, lit, (long long)m->version);
-        if (!b.oom)
-            pg_simple_quiet(s, b.data, NULL);
-    }
-    sbuf_free(&b);
-    free(q);
+    char *lit = pg_literal(s, msg);
+    char *sql = lit ? history_update_sql(s, m->version, "failed_statement = %d, error = %s", (int)stmt_no, lit)
+                    : NULL;
+    if (sql)
+        pg_simple_quiet(s, sql, NULL);
+    free(sql);
     free(lit);
 }
 
@@ -160,15 +143,9 @@ static int start_dirty(run_ctx *rc, const migration *m, int32_t start)
     char *sql;
     int res;
     if (start == 0 && !history_find(&rc->hist, m->version)) {
-        sql = history_insert_sql(s, m, "dirty", 0);
+        sql = history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE);
     } else {
-        char *q = history_qualified(s);
-        sbuf b;
-        sbuf_init(&b);
-        sbuf_printf(&b, "UPDATE %s SET failed_statement = NULL, error = NULL WHERE version = %lld",
-                    q ? q : "", (long long)m->version);
-        free(q);
-        sql = sbuf_take(&b);
+        sql = history_update_sql(s, m->version, "failed_statement = NULL, error = NULL");
     }
     if (!sql)
         return set_error(s, STRATA_ENOMEM, "out of memory");
@@ -185,18 +162,13 @@ static int start_dirty(run_ctx *rc, const migration *m, int32_t start)
 static int finish_applied(run_ctx *rc, const migration *m, int32_t n, int64_t ms)
 {
     strata *s = rc->s;
-    char *q = history_qualified(s);
-    sbuf b;
-    int res;
-    sbuf_init(&b);
-    sbuf_printf(&b,
-                "UPDATE %s SET state = 'applied', statements_done = %d, failed_statement = NULL, "
-                "error = NULL, duration_ms = coalesce(duration_ms, 0) + %lld, applied_at = now() "
-                "WHERE version = %lld",
-                q ? q : "", (int)n, (long long)ms, (long long)m->version);
-    free(q);
-    res = b.oom ? STRATA_ENOMEM : pg_simple(s, b.data, NULL);
-    sbuf_free(&b);
+    char *sql = history_update_sql(s, m->version,
+                                   "state = 'applied', statements_done = %d, failed_statement = NULL, "
+                                   "error = NULL, duration_ms = coalesce(duration_ms, 0) + %lld, "
+                                   "applied_at = now()",
+                                   (int)n, (long long)ms);
+    int res = sql ? pg_simple(s, sql, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+    free(sql);
     return res;
 }
 
@@ -213,7 +185,7 @@ int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
     res = start_dirty(rc, m, start);
     for (int32_t i = start; res == STRATA_OK && i < sl.n; i++) {
         char *stmt = xstrndup(m->up_sql + sl.items[i].offset, (size_t)sl.items[i].len);
-        char *prog = progress_sql(s, m->version, i + 1);
+        char *prog = history_update_sql(s, m->version, "statements_done = %d", (int)i + 1);
         int64_t ts = now_ms();
         if (!stmt || !prog) {
             res = set_error(s, STRATA_ENOMEM, "out of memory");

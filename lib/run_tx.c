@@ -88,7 +88,7 @@ int run_migration_tx(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;
     char *settings = timeout_settings_sql(s, m, true);
-    char *ins = history_insert_sql(s, m, "applied", -1);
+    char *ins = history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
     sbuf sql;
     size_t user_start;
     int res = STRATA_OK;
@@ -163,6 +163,7 @@ int run_migration_self(run_ctx *rc, const migration *m)
     strata *s = rc->s;
     pgres_list l;
     int res;
+    int64_t t0 = now_ms();
     emit(s, STRATA_EVENT_SELF_MANAGED, m,
          "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written");
     res = pg_exec(s, m->up_sql, &l);
@@ -181,7 +182,8 @@ int run_migration_self(run_ctx *rc, const migration *m)
     if (res)
         return res;
     pg_rollback(s); /* a migration that left a transaction open does not keep it */
-    char *ins = history_insert_sql(s, m, "applied", -1);
+    /* the INSERT runs after the migration: record the time measured here */
+    char *ins = history_insert_sql(s, m, "applied", -1, now_ms() - t0);
     if (!ins)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     res = pg_simple(s, ins, NULL);

@@ -180,6 +180,7 @@ START_TEST(baseline_and_force)
 {
     ck_assert_int_eq(RUN("baseline", "1"), 0);
     ck_assert(!has_table("users")); /* marked, not run */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1 AND duration_ms IS NULL"), 1);
     ck_assert_int_eq(RUN("up"), 0);
     ck_assert(has_table("posts") && !has_table("users"));
     ck_assert_int_eq(RUN("force", "1", "--pending"), 0);

@@ -371,6 +371,8 @@ START_TEST(batch_backfill_converges)
     ck_assert_int_eq(ev.count[STRATA_EVENT_BATCH_PROGRESS], 26); /* 25 batches + the empty one */
     ck_assert_ptr_nonnull(strstr(ev.log, "25000 so far"));
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2"), 1);
+    /* the whole backfill's time: 26 runs, each pausing 1 ms */
+    ck_assert_int_ge(test_query_long("SELECT duration_ms FROM strata_history WHERE version = 2"), 26);
     strata_close(s);
 }
 END_TEST
@@ -434,13 +436,15 @@ END_TEST
 
 START_TEST(self_managed_transactions)
 {
-    strata_migration_def m = {1, "own tx", "BEGIN;\nCREATE TABLE own (id int);\nCOMMIT;\n", NULL};
+    strata_migration_def m = {1, "own tx", "BEGIN;\nCREATE TABLE own (id int);\nSELECT pg_sleep(0.05);\nCOMMIT;\n", NULL};
     test_events ev = {0};
     strata *s = open_with(&m, 1);
     strata_set_event_callback(s, test_events_cb, &ev);
     apply_ok(s);
     ck_assert_int_eq(ev.count[STRATA_EVENT_SELF_MANAGED], 1);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1"), 1);
+    /* measured around the migration, not the INSERT that follows it */
+    ck_assert_int_ge(test_query_long("SELECT duration_ms FROM strata_history WHERE version = 1"), 50);
     strata_close(s);
 }
 END_TEST
