@@ -164,11 +164,13 @@ static void dry(strata *s, const migration *m, const char *text)
 /* The statements exactly as they would be sent, boundaries included. */
 int dry_run_one(strata *s, const migration *m, bool revert)
 {
-    char *settings = timeout_settings_sql(s, m, !(m->d.no_transaction || m->d.batch));
+    bool notx = revert ? migration_down_no_transaction(m) : m->d.no_transaction;
+    bool batch = !revert && m->d.batch;
+    char *settings = timeout_settings_sql(s, m, !(notx || batch));
     const char *sql = revert ? m->down_sql : m->up_sql;
     if (!settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    if (m->d.no_transaction && !revert) {
+    if (notx) {
         stmt_list sl = {0};
         sbuf err;
         int32_t off;
@@ -189,14 +191,14 @@ int dry_run_one(strata *s, const migration *m, bool revert)
         sbuf_free(&err);
         dry(s, m, "-- RESET of the settings above");
     } else {
-        dry(s, m, m->d.batch && !revert ? "-- batch: repeated until 0 rows, each run:\nBEGIN;"
-                                        : "BEGIN;");
+        dry(s, m, batch ? "-- batch: repeated until 0 rows, each run:\nBEGIN;" : "BEGIN;");
         dry(s, m, settings);
         dry(s, m, sql);
         /* the history statement exactly, when a connection can escape it */
         char *hist = NULL;
-        if (s->conn && !revert)
-            hist = history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
+        if (s->conn)
+            hist = revert ? history_delete_sql(s, m->version)
+                          : history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
         if (hist) {
             sbuf b;
             sbuf_init(&b);

@@ -72,6 +72,9 @@ void migset_clear(migset *m);
 int migration_finish(migration *m, sbuf *err);
 void migration_clear(migration *m);
 const migration *migset_find(const migset *set, int64_t version);
+/* Whether @m's down SQL asks to run outside a transaction (its own
+ * leading directives decide, not the up's). */
+bool migration_down_no_transaction(const migration *m);
 /* Moves every item of @add into @set (sorted); refuses duplicates. */
 int migset_merge(migset *set, migset *add, sbuf *err);
 

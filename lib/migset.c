@@ -104,6 +104,22 @@ int migration_finish(migration *m, sbuf *err)
     return STRATA_OK;
 }
 
+bool migration_down_no_transaction(const migration *m)
+{
+    directives dd;
+    sbuf ignore;
+    bool notx;
+    if (!m->down_sql)
+        return false;
+    directives_init(&dd);
+    sbuf_init(&ignore);
+    directives_parse(&dd, m->down_sql, m->down_line, &ignore);
+    notx = dd.no_transaction;
+    directives_clear(&dd);
+    sbuf_free(&ignore);
+    return notx;
+}
+
 const migration *migset_find(const migset *set, int64_t version)
 {
     size_t lo = 0, hi = set->n;

@@ -134,28 +134,22 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
 static int revert_one(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;
-    directives dd;
-    sbuf ignore;
+    bool notx = migration_down_no_transaction(m);
     char *del = history_delete_sql(s, m->version), *settings;
     int res;
     int64_t t0 = now_ms();
-    directives_init(&dd);
-    sbuf_init(&ignore);
-    directives_parse(&dd, m->down_sql, m->down_line, &ignore); /* only no-transaction matters */
-    sbuf_free(&ignore);
     emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
     s->cur_version = m->version;
-    settings = timeout_settings_sql(s, m, !dd.no_transaction);
+    settings = timeout_settings_sql(s, m, !notx);
     if (!del || !settings)
         res = set_error(s, STRATA_ENOMEM, "out of memory");
-    else if (dd.no_transaction)
+    else if (notx)
         res = revert_notx(rc, m, settings, del);
     else
         res = revert_tx(rc, m, settings, del);
     s->cur_version = 0;
     free(settings);
     free(del);
-    directives_clear(&dd);
     if (res == STRATA_OK) {
         strata_event ev = event_of(STRATA_EVENT_REVERT_DONE, m, NULL);
         ev.duration_ms = now_ms() - t0;

@@ -323,6 +323,15 @@ START_TEST(revert_no_transaction_down)
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 1);
     apply_ok(s);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'r_id'"), 1);
+    /* the dry run shows the down's own mode: no transaction around it */
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_revert_steps(s, 1), STRATA_OK);
+    ck_assert_ptr_nonnull(strstr(ev.log, "-- no-transaction"));
+    ck_assert_ptr_null(strstr(ev.log, "BEGIN;"));
+    ck_assert_ptr_nonnull(strstr(ev.log, "DROP INDEX CONCURRENTLY r_id"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'r_id'"), 1);
     strata_close(s);
 }
 END_TEST
