@@ -124,9 +124,13 @@ int history_read(strata *s, history *out)
         return STRATA_OK;
     }
     if (rc != STRATA_OK) {
-        if (rc == STRATA_ESQL)
-            set_error(s, rc, "reading the history table: %s",
-                      PQresultErrorMessage(pgres_err(&l)));
+        if (rc == STRATA_ESQL) {
+            char *name = history_qualified(s);
+            set_error(s, rc, "reading the history table %s: %s(is it strata's? another tool's table "
+                      "of that name needs --table / strata_set_history_table)",
+                      name ? name : "", PQresultErrorMessage(pgres_err(&l)));
+            free(name);
+        }
         pgres_list_clear(&l);
         return rc;
     }
@@ -177,8 +181,13 @@ int history_create(strata *s)
     free(q);
     rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, NULL);
     sbuf_free(&sql);
-    if (rc)
-        set_error(s, rc, "creating the history table: %s", strata_errmsg(s));
+    if (rc) {
+        char *name = history_qualified(s);
+        set_error(s, rc, "creating the history table %s: %s (the migrating role needs CREATE on "
+                  "its schema; or point --table / strata_set_history_table at a schema it may use)",
+                  name ? name : "", strata_errmsg(s));
+        free(name);
+    }
     return rc;
 }
 

@@ -60,14 +60,28 @@ static void append(strata_lint_finding *f, const char *note)
     }
 }
 
+/* One query per table, however many findings name it. */
+static bool size_of(strata *s, char *const *tables, table_size *sizes, bool *known, size_t i)
+{
+    for (size_t k = 0; k < i; k++) {
+        if (known[k] && tables[k] && strcmp(tables[k], tables[i]) == 0) {
+            sizes[i] = sizes[k];
+            return known[i] = true;
+        }
+    }
+    return known[i] = query_size(s, tables[i], &sizes[i]);
+}
+
 void lint_grade_by_size(strata *s, strata_lint_finding *items, char *const *tables, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    table_size *sizes = calloc(n ? n : 1, sizeof *sizes);
+    bool *known = calloc(n ? n : 1, sizeof *known);
+    for (size_t i = 0; sizes && known && i < n; i++) {
         strata_lint_finding *f = &items[i];
-        table_size ts;
         char note[200];
-        if (!tables[i] || !is_graded(f->rule) || !query_size(s, tables[i], &ts))
+        if (!tables[i] || !is_graded(f->rule) || !size_of(s, tables, sizes, known, i))
             continue;
+        table_size ts = sizes[i];
         if (!ts.exists) {
             snprintf(note, sizeof note, "%s is not in the database yet: empty when this runs",
                      tables[i]);
@@ -84,4 +98,6 @@ void lint_grade_by_size(strata *s, strata_lint_finding *items, char *const *tabl
         }
         append(f, note);
     }
+    free(sizes);
+    free(known);
 }

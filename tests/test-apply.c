@@ -390,6 +390,20 @@ START_TEST(history_table_configurable)
 }
 END_TEST
 
+START_TEST(foreign_history_table_explained)
+{
+    strata_migration_def m = {1, "a", "CREATE TABLE a (id int);", NULL};
+    test_sql("CREATE TABLE strata_history (id serial, note text)"); /* another tool's */
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "reading the history table \"strata_history\""), "%s", strata_errmsg(s));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "--table"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'a'"), 0);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(connect_failure_fills_handle)
 {
     strata *s = NULL;
@@ -438,7 +452,7 @@ static const strata_lint_finding *finding_of(const strata_lint_report *r, int64_
  * error, a small one drops a level, a table not there yet drops to info. */
 START_TEST(lint_graded_by_table_size)
 {
-    strata_migration_def defs[] = {{1, "big", "CREATE INDEX ON big (id);", "SELECT 1;"},
+    strata_migration_def defs[] = {{1, "big", "CREATE INDEX ON big (id);\nCREATE INDEX ON big (pad);", "SELECT 1;"},
                                    {2, "small", "CREATE INDEX ON small (id);", "SELECT 1;"},
                                    {3, "later", "CREATE INDEX ON not_yet (id);", "SELECT 1;"}};
     strata_lint_report *r = NULL;
@@ -452,6 +466,10 @@ START_TEST(lint_graded_by_table_size)
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
     ck_assert_msg(strstr(f->message, "big: ~100000 rows"), "%s", f->message);
+    int on_big = 0; /* both findings on big carry its size (one lookup) */
+    for (size_t i = 0; i < strata_lint_count(r); i++)
+        on_big += strata_lint_get(r, i)->version == 1 && strstr(strata_lint_get(r, i)->message, "big: ~100000 rows");
+    ck_assert_int_eq(on_big, 2);
     f = finding_of(r, 2);
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->severity, STRATA_SEVERITY_WARNING);
@@ -486,6 +504,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, single_transaction_all_or_nothing);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
+    tcase_add_test(tc, foreign_history_table_explained);
     suite_add_tcase(s, tc);
     tc = tcase_create("lint-live");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
