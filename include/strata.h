@@ -45,6 +45,9 @@ extern "C" {
 
 /** Target version meaning "every migration". */
 #define STRATA_LATEST INT64_MAX
+/** Revert target meaning "before every migration": strata_revert() with it
+ *  reverts everything, version 0 included (versions are >= 0). */
+#define STRATA_BEFORE_FIRST INT64_C(-1)
 
 /** Error codes. Stable: values never change meaning. */
 enum strata_error {
@@ -117,7 +120,7 @@ STRATA_API const char *strata_strerror(int code);
 
 /** One migration as held in memory; what strata-embed generates. */
 typedef struct strata_migration_def {
-    int64_t version;        /* > 0, unique within the set */
+    int64_t version;        /* >= 0, unique within the set */
     const char *name;       /* display name; may be NULL or "" */
     const char *up_sql;     /* required; directives in its leading comments */
     const char *down_sql;   /* NULL: no down (irreversible) */
@@ -217,6 +220,11 @@ STRATA_API int strata_set_pg_version(strata *s, int32_t major);
 /** Nonzero: strata_lint checks every migration even when connected (by
  *  default a connected handle lints only the pending ones). */
 STRATA_API int strata_set_lint_all(strata *s, int32_t all);
+/** Nonzero: a revert runs downs that hold no statement (only comments or
+ *  nothing) as no-ops: the history row is removed, a STRATA_EVENT_WARNING is
+ *  sent for each. Zero (default): such a revert is refused with
+ *  STRATA_EIRREVERSIBLE naming each migration and quoting its comment. */
+STRATA_API int strata_set_allow_empty_down(strata *s, int32_t allow);
 
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
@@ -236,7 +244,9 @@ enum strata_event_type {
     STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text */
     STRATA_EVENT_REVERT_START = 13,
     STRATA_EVENT_REVERT_DONE = 14,
-    STRATA_EVENT_SKIPPED_PHASE = 15    /* contract migration left for later */
+    STRATA_EVENT_SKIPPED_PHASE = 15,   /* contract migration left for later */
+    STRATA_EVENT_SKIPPED_FILE = 16     /* directory entry that is not a migration;
+                                          message = its path (once per entry) */
 };
 
 /** An event; valid only during the callback. Strings may be NULL. */
@@ -285,6 +295,15 @@ STRATA_API int strata_revert(strata *s, int64_t target);
 STRATA_API int strata_revert_steps(strata *s, int32_t n);
 
 /**
+ * strata_redo - revert the @n most recently applied migrations, then apply
+ * exactly those versions again (in version order), under one lock.
+ * @out: when not NULL, receives the version reverted first (the most
+ *       recently applied one); set only on success.
+ * Errors: as strata_revert; STRATA_ENOTFOUND when nothing is applied.
+ */
+STRATA_API int strata_redo(strata *s, int32_t n, int64_t *out);
+
+/**
  * strata_force - resolve a row by hand: @applied nonzero marks @version
  * applied (recording the current checksum), zero removes its row (pending).
  * Errors: STRATA_ENOTFOUND (applied: version unknown here), STRATA_ENODB.
@@ -327,7 +346,17 @@ typedef struct strata_status_row {
     const char *applied_at;   /* ISO 8601, NULL when not applied */
     int64_t duration_ms;      /* -1 when unknown */
     const char *error;        /* dirty rows: the server's message, else NULL */
+    int32_t flags;            /* STRATA_ROW_* bits */
+    int32_t reserved;
 } strata_status_row;
+
+/** strata_status_row.flags */
+enum strata_row_flag {
+    STRATA_ROW_EMPTY_UP = 1,     /* the up holds no statement (a fresh template) */
+    STRATA_ROW_NO_DOWN = 2,      /* no down SQL: irreversible */
+    STRATA_ROW_EMPTY_DOWN = 4,   /* a down that holds only comments or nothing */
+    STRATA_ROW_INTERRUPTED = 8   /* dirty: a batch or statement was interrupted */
+};
 
 /**
  * strata_status - the state of every version known to the program or the

@@ -60,6 +60,9 @@ typedef struct migration {
     int32_t down_line;
     unsigned char checksum[32];
     directives d;
+    bool up_empty;           /* up holds no statement: listed, never applied */
+    bool down_empty;         /* down exists but holds no statement */
+    char *down_comment;      /* first comment line of an empty down, or NULL */
 } migration;
 
 typedef struct migset {
@@ -131,6 +134,7 @@ struct strata {
     int32_t lint_level;       /* -1: off */
     int32_t pg_version;
     bool lint_all;
+    bool allow_empty_down;
 
     strata_event_fn event_fn;
     void *event_payload;

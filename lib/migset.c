@@ -11,6 +11,7 @@ void migration_clear(migration *m)
     free(m->down_sql);
     free(m->source);
     free(m->down_source);
+    free(m->down_comment);
     directives_clear(&m->d);
     memset(m, 0, sizeof *m);
 }
