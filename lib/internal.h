@@ -59,7 +59,9 @@ typedef struct migration {
     int32_t up_line;         /* file line where up_sql begins */
     int32_t down_line;
     unsigned char checksum[32];
-    directives d;
+    directives d;            /* the up's leading directives */
+    directives down_d;       /* the down's own leading directives (its transaction
+                                mode, timeouts): a down is a script like an up */
     bool up_empty;           /* up holds no statement: listed, never applied */
     bool down_empty;         /* down exists but holds no statement */
     char *down_comment;      /* first comment line of an empty down, or NULL */

@@ -13,6 +13,7 @@ void migration_clear(migration *m)
     free(m->down_source);
     free(m->down_comment);
     directives_clear(&m->d);
+    directives_clear(&m->down_d);
     memset(m, 0, sizeof *m);
 }
 
