@@ -21,19 +21,7 @@ RUN_S=${RUN_S:-$((BLOCK_S + 20))}
 CLIENTS=${CLIENTS:-4}
 SCALE=${SCALE:-1}
 RUNNERS=${RUNNERS:-psql strata}
-bin=/usr/lib/postgresql/15/bin
-
-work=$(mktemp -d /tmp/strata-ll-XXXXXX)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres "$work"
-cleanup() { as_pg "$bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-as_pg "$bin/initdb" -D "$work/data" -A trust --no-sync -U postgres >/dev/null
-as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/log" -w \
-  -o "-k $work -c listen_addresses='' -c max_connections=50" start >/dev/null
-dsn="host=$work user=postgres dbname=postgres"
-export PGHOST=$work PGUSER=postgres PGDATABASE=postgres
+. tests/bench/cluster.sh
 pgbench -q -i -s "$SCALE" >/dev/null 2>&1
 
 cat >"$work/write.sql" <<EOF
@@ -54,7 +42,7 @@ migrate() {
 
 trial() {
   local runner=$1 t0 t_mig rc=0
-  PGOPTIONS='-c client_min_messages=warning' psql -q -c 'ALTER TABLE pgbench_accounts DROP COLUMN IF EXISTS note' \
+  psql -q -c 'ALTER TABLE pgbench_accounts DROP COLUMN IF EXISTS note' \
     -c 'DROP TABLE IF EXISTS strata_history'
   rm -f "$work"/pgbench_log_"$runner"*
   (cd "$work" && pgbench -n -c "$CLIENTS" -j 2 -T "$RUN_S" -l --log-prefix="pgbench_log_$runner" \
@@ -71,14 +59,13 @@ trial() {
   wait "$bench" || true
   local done
   done=$(psql -Atc "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgbench_accounts'::regclass AND attname = 'note'")
-  # pgbench log: client tx latency_us script epoch_s epoch_us
-  cat "$work"/pgbench_log_"$runner"* | awk -v r="$runner" -v rc="$rc" -v done="$done" -v tm="$t_mig" '
-    { n++; if ($3 > max) max = $3; if ($3 > 1000000) slow++ }
-    END { printf "%-7s  %9.2f  %8d  %12d  %-9s  %6.1f\n", r, max / 1e6, n, slow, (rc == 0 && done == 1) ? "yes" : "NO (rc " rc ")", tm / 1000 }'
+  local st
+  read -r -a st <<<"$(stall_of "$work"/pgbench_log_"$runner"*)"
+  printf '%-7s  %9s  %8s  %12s  %-9s  %6.1f\n' "$runner" "${st[0]}" "${st[1]}" "${st[2]}" \
+    "$([ "$rc" = 0 ] && [ "$done" = 1 ] && echo yes || echo "NO (rc $rc)")" "$(awk -v t="$t_mig" 'BEGIN { print t / 1000 }')"
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); PostgreSQL $(psql -Atc 'SHOW server_version');" \
-     "$CLIENTS pgbench writers on $((SCALE * 100000)) rows, a reader holding ACCESS SHARE for ${BLOCK_S} s"
+echo "$(machine_line); $CLIENTS pgbench writers on $((SCALE * 100000)) rows, a reader holding ACCESS SHARE for ${BLOCK_S} s"
 printf '%-7s  %9s  %8s  %12s  %-9s  %6s\n' runner "stall (s)" writes "writes > 1 s" completed "migration (s)"
 for r in $RUNNERS; do
   trial "$r"
