@@ -70,20 +70,28 @@ static int read_all(int fd, const char *path, char **out, size_t *len, sbuf *err
     return STRATA_OK;
 }
 
+static int not_regular(const char *path, sbuf *err)
+{
+    sbuf_printf(err, "%s: not a regular file (a FIFO, socket or device named like a "
+                "migration); remove it or rename it", path);
+    return STRATA_EIO;
+}
+
 static int fs_read(void *ctx, const char *path, char **out, size_t *len, sbuf *err)
 {
     struct stat st;
     int rc, fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     (void)ctx;
     if (fd < 0) {
-        sbuf_printf(err, "%s: cannot read: %s (check the file's permissions)", path, strerror(errno));
+        int e = errno;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return not_regular(path, err); /* a socket cannot be opened at all */
+        sbuf_printf(err, "%s: cannot read: %s (check the file's permissions)", path, strerror(e));
         return STRATA_EIO;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        sbuf_printf(err, "%s: not a regular file (a FIFO, socket or device named like a "
-                    "migration); remove it or rename it", path);
         close(fd);
-        return STRATA_EIO;
+        return not_regular(path, err);
     }
     rc = read_all(fd, path, out, len, err);
     close(fd);

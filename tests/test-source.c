@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -459,6 +461,16 @@ START_TEST(fifo_refused)
     snprintf(p, sizeof p, "%s/2_fifo.sql", dir);
     ck_assert_int_eq(mkfifo(p, 0644), 0);
     expect_bad(dir, STRATA_EIO, "2_fifo.sql", "not a regular file");
+    free(dir);
+    /* a socket cannot even be opened: still named as what it is */
+    dir = test_tmpdir();
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/3_sock.sql", dir);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    expect_bad(dir, STRATA_EIO, "3_sock.sql", "not a regular file");
+    close(fd);
     free(dir);
 }
 END_TEST
