@@ -269,10 +269,11 @@ static int list_dir(const source_fs *fs, entries *e, const char *path, sbuf *err
 {
     lister l = {fs, path, e, err};
     int rc = fs->list(fs->ctx, path, classify, &l, err);
-    if (rc == STRATA_OK) {
+    /* qsort wants a non-NULL array even for 0 items (an empty directory) */
+    if (rc == STRATA_OK && e->n)
         qsort(e->items, e->n, sizeof *e->items, cmp_entry);
+    if (rc == STRATA_OK && e->n_skips)
         qsort(e->skips, e->n_skips, sizeof *e->skips, cmp_str);
-    }
     return rc;
 }
 

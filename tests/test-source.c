@@ -369,6 +369,22 @@ START_TEST(not_migrations_skipped_once)
 }
 END_TEST
 
+START_TEST(empty_directory_reads_nothing)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK); /* empty: UBSan saw qsort(NULL) */
+    test_write(dir, ".gitkeep", "");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    ck_assert_int_eq(ev.n, 0);
+    ck_assert_uint_eq(strata_migration_count(s), 0);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
 START_TEST(digit_names_stay_errors)
 {
     char *dir = test_tmpdir(), sub[512];
@@ -595,6 +611,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, version_out_of_range_file);
     tcase_add_test(tc, not_migrations_skipped_once);
     tcase_add_test(tc, digit_names_stay_errors);
+    tcase_add_test(tc, empty_directory_reads_nothing);
     tcase_add_test(tc, empty_up_loads);
     tcase_add_test(tc, empty_down_kept);
     suite_add_tcase(s, tc);
