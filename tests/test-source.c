@@ -513,6 +513,27 @@ START_TEST(duration_limits)
 }
 END_TEST
 
+START_TEST(down_directives_checked)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def mem = {9, "mem", "SELECT 1;", "-- strata:statement-timeout 700h\nSELECT 0;"};
+    /* a down's directives are its own: a bad one is an error naming the down */
+    test_write(dir, "1_a.up.sql", "CREATE TABLE a (id int);");
+    test_write(dir, "1_a.down.sql", "-- Drops a\n-- strata:lock-timeout soon\nDROP TABLE a;");
+    expect_bad(dir, STRATA_EPARSE, "1_a.down.sql:2", "soon");
+    free(dir);
+    dir = test_tmpdir();
+    test_write(dir, "2_b.sql", "-- migrate:up\nSELECT 1;\n\n-- migrate:down\n-- strata:bogus\nSELECT 2;\n");
+    expect_bad(dir, STRATA_EPARSE, "2_b.sql:5", "strata:bogus");
+    ck_assert_int_eq(strata_add_migrations(s, &mem, 1), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "9_mem:1"));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "700h"));
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
 START_TEST(non_utf8_file_name)
 {
     char *dir = test_tmpdir();
@@ -622,6 +643,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, fifo_refused);
     tcase_add_test(tc, duration_limits);
     tcase_add_test(tc, non_utf8_file_name);
+    tcase_add_test(tc, down_directives_checked);
     tcase_add_test(tc, add_nothing_no_leak);
     tcase_add_test(tc, add_file_root_path);
     tcase_add_test(tc, add_file_reads_pair);
