@@ -129,25 +129,38 @@ typedef struct strata_migration_def {
 /**
  * strata_add_migrations - add migrations from memory.
  * @defs: array of @n definitions; the strings are copied.
- * Directives in each up_sql are parsed here. Nothing is added when any
- * definition is rejected.
- * Errors: STRATA_EINVAL (version <= 0, NULL up_sql), STRATA_EPARSE (bad
- * directive, NUL-free invalid UTF-8, empty up), STRATA_EDUPLICATE.
+ * Versions run from 0 to INT64_MAX - 1 (INT64_MAX is STRATA_LATEST). The
+ * leading directives of each up_sql and of each down_sql (a down keeps its
+ * own transaction mode and timeouts) are parsed here. An up or down that
+ * holds no statement (only comments, white space, `;`) is accepted: the
+ * runner refuses to apply such an up, and treats such a down as empty, not
+ * missing. Nothing is added when any definition is rejected; @n 0 adds
+ * nothing (@defs may then be NULL).
+ * Errors: STRATA_EINVAL (version < 0 or > INT64_MAX - 1, NULL up_sql),
+ * STRATA_EPARSE (bad directive, a duration above PostgreSQL's limit of
+ * 2147483647 ms, invalid UTF-8), STRATA_EDUPLICATE.
  */
 STRATA_API int strata_add_migrations(strata *s, const strata_migration_def *defs, size_t n);
 
 /**
  * strata_add_dir - read a migration directory (sqlx / golang-migrate pairs
  * and simple files, dbmate and goose markers, diesel directories).
- * Every malformed `.sql` entry is an error naming its path; nothing is added
- * when any entry is rejected.
- * Errors: STRATA_EIO (missing or unreadable), STRATA_EPARSE, STRATA_EDUPLICATE.
+ * An entry whose name begins with a digit is a migration or an error naming
+ * its path (bad name, not `.sql`, version out of range, not a regular file,
+ * a name that is not UTF-8); nothing is added when any entry is rejected.
+ * Any other entry (README.md, seeds/) is skipped and reported once by a
+ * STRATA_EVENT_SKIPPED_FILE event naming its path; dotfiles are skipped
+ * silently.
+ * Errors: STRATA_EIO (missing or unreadable directory or file, FIFO or
+ * device), STRATA_EPARSE, STRATA_EDUPLICATE.
  */
 STRATA_API int strata_add_dir(strata *s, const char *path);
 
 /**
  * strata_add_file - read one migration file (as it would be read inside a
- * directory). Used by `strata lint FILE`. Errors as strata_add_dir.
+ * directory), at @path as given. For a pair, either half names the
+ * migration: the other half beside it is read too (a lone `.down.sql` is
+ * STRATA_EPARSE). Used by `strata lint FILE`. Errors as strata_add_dir.
  */
 STRATA_API int strata_add_file(strata *s, const char *path);
 

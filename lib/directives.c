@@ -2,15 +2,19 @@
  * how the runner treats it. The other tools' spellings are accepted so their
  * directories run as they are. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "internal.h"
+#include "source_text.h"
 
+/* Within one line: every blank the scanner knows (a form feed too), so no
+ * loop below can stop on a character that its inner loop refuses. */
 static const char *skip_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+    while (p < end && (text_is_blank(*p) || *p == '\r' || *p == '\n'))
         p++;
     return p;
 }
@@ -36,25 +40,42 @@ static bool starts_with_ci(const char *p, const char *end, const char *w)
 
 int64_t parse_duration_ms(const char *s, size_t n)
 {
+    static const struct { const char *unit; int64_t ms; } units[] = {
+        {"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000},
+    };
     const char *p = s, *end = s + n;
     int64_t v = 0;
+    bool big = false;
     if (p == end || !isdigit((unsigned char)*p))
         return -1;
-    while (p < end && isdigit((unsigned char)*p)) {
-        if (v > INT64_MAX / 10 - 10)
-            return -1;
-        v = v * 10 + (*p++ - '0');
+    for (; p < end && isdigit((unsigned char)*p); p++) {
+        if (v > INT_MAX)
+            big = true; /* keep reading: a bad unit is still "invalid" */
+        else
+            v = v * 10 + (*p - '0');
     }
     p = skip_ws(p, end);
-    if (p == end || word_eq(p, end, "ms"))
-        return v;
-    if (word_eq(p, end, "s"))
-        return v * 1000;
-    if (word_eq(p, end, "min"))
-        return v * 60000;
-    if (word_eq(p, end, "h"))
-        return v * 3600000;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (!word_eq(p, end, units[i].unit))
+            continue;
+        /* PostgreSQL takes at most INT_MAX ms for its timeouts */
+        if (big || v > DURATION_MAX_MS / units[i].ms)
+            return -2;
+        return v * units[i].ms;
+    }
     return -1;
+}
+
+static int bad_duration(sbuf *err, int32_t line, int64_t ms, const char *what,
+                        const char *p, const char *end)
+{
+    if (ms == -2)
+        sbuf_printf(err, "line %d: %s \"%.*s\" is too long (at most %dms, about 24 days: "
+                    "PostgreSQL's limit)", (int)line, what, (int)(end - p), p, INT_MAX);
+    else
+        sbuf_printf(err, "line %d: bad %s (use e.g. 5s, 500ms, 10min, 0): \"%.*s\"",
+                    (int)line, what, (int)(end - p), p);
+    return STRATA_EPARSE;
 }
 
 static int bad(sbuf *err, int32_t line, const char *what, const char *p, const char *end)
@@ -77,7 +98,7 @@ static int parse_strata(directives *d, const char *p, const char *end, int32_t l
     } else if (word_eq(w, wend, "lock-timeout") || word_eq(w, wend, "statement-timeout")) {
         int64_t ms = parse_duration_ms(arg, (size_t)(aend - arg));
         if (ms < 0)
-            return bad(err, line, "bad duration (use e.g. 5s, 500ms, 10min, 0)", arg, aend);
+            return bad_duration(err, line, ms, "duration", arg, aend);
         if (word_eq(w, wend, "lock-timeout"))
             d->lock_timeout_ms = ms;
         else
@@ -97,7 +118,7 @@ static int parse_strata(directives *d, const char *p, const char *end, int32_t l
             const char *v = skip_ws(arg + 6, aend);
             int64_t ms = parse_duration_ms(v, (size_t)(aend - v));
             if (ms < 0)
-                return bad(err, line, "bad batch pause duration", v, aend);
+                return bad_duration(err, line, ms, "batch pause", v, aend);
             d->batch_pause_ms = ms;
         }
     } else if (word_eq(w, wend, "allow")) {
@@ -130,8 +151,9 @@ static void parse_foreign(directives *d, const char *p, const char *end)
         const char *a = skip_ws(p + 6, end);
         if (word_eq(a, end, "NO TRANSACTION"))
             d->no_transaction = true;
-    } else if (starts_with_ci(p, end, "migrate:up")) {  /* dbmate */
-        const char *a = p + 10;
+    } else if (starts_with_ci(p, end, "migrate:up") ||  /* dbmate, either direction */
+               starts_with_ci(p, end, "migrate:down")) {
+        const char *a = p + (starts_with_ci(p, end, "migrate:up") ? 10 : 12);
         while (a < end) {
             a = skip_ws(a, end);
             const char *e = a;
@@ -163,9 +185,8 @@ int directives_parse(directives *out, const char *sql, int32_t first_line, sbuf 
     const char *p = sql;
     int32_t line = first_line;
     int rc = STRATA_OK;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        const char *end = eol ? eol : p + strlen(p);
+    while (p && *p) {
+        const char *end = text_line_end(p);
         const char *c = skip_ws(p, end);
         const char *cend = trim_end(c, end);
         if (c != cend) {
@@ -179,9 +200,7 @@ int directives_parse(directives *out, const char *sql, int32_t first_line, sbuf 
             if (rc)
                 return rc;
         }
-        if (!eol)
-            break;
-        p = eol + 1;
+        p = text_line_next(end);
         line++;
     }
     return STRATA_OK;

@@ -46,7 +46,9 @@ typedef struct directives {
 int directives_parse(directives *out, const char *sql, int32_t first_line, sbuf *err);
 void directives_init(directives *d);  /* defaults; for uninitialised memory */
 void directives_clear(directives *d); /* frees, then defaults */
-int64_t parse_duration_ms(const char *s, size_t n); /* -1 when invalid */
+/* Milliseconds; -1 when invalid, -2 when above DURATION_MAX_MS. */
+int64_t parse_duration_ms(const char *s, size_t n);
+#define DURATION_MAX_MS INT64_C(2147483647) /* PostgreSQL's timeout limit (INT_MAX ms) */
 
 /* ---- migration set (migset.c) ---- */
 typedef struct migration {
@@ -73,8 +75,13 @@ typedef struct migset {
 } migset;
 
 void migset_clear(migset *m);
-/* Takes ownership of *m's strings on success or failure. */
+/* Takes ownership of *m's strings on success or failure. Sets the empty
+ * flags, the down's comment and both directions' directives. */
 int migration_finish(migration *m, sbuf *err);
+/* Versions are 0 .. VERSION_MAX (INT64_MAX is STRATA_LATEST); else an
+ * error "label: version V is ..." in @err, STRATA_EINVAL. */
+#define VERSION_MAX (INT64_MAX - 1)
+int version_check(int64_t version, const char *label, sbuf *err);
 void migration_clear(migration *m);
 const migration *migset_find(const migset *set, int64_t version);
 /* Whether @m's down SQL asks to run outside a transaction (its own
@@ -84,7 +91,10 @@ bool migration_down_no_transaction(const migration *m);
 int migset_merge(migset *set, migset *add, sbuf *err);
 
 /* ---- directory source (source_dir.c) ---- */
-int source_read_dir(migset *out, const char *path, sbuf *err);
+/* @skipped (may be NULL) gets the path of each entry that is not a
+ * migration (README.md, seeds/), once, after a successful read. */
+int source_read_dir(migset *out, const char *path, void (*skipped)(void *arg, const char *path),
+                    void *arg, sbuf *err);
 int source_read_file(migset *out, const char *path, sbuf *err);
 bool utf8_valid(const char *s, size_t n);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "source_text.h"
 
 void migration_clear(migration *m)
 {
@@ -23,26 +24,6 @@ void migset_clear(migset *set)
         migration_clear(&set->items[i]);
     free(set->items);
     memset(set, 0, sizeof *set);
-}
-
-/* An up with nothing but blank and comment lines would record a version
- * that changed nothing: almost always a mistake in the file. */
-static bool sql_is_empty(const char *p)
-{
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            p++;
-        if (!*p)
-            return true;
-        if (p[0] == '-' && p[1] == '-') {
-            p = strchr(p, '\n');
-            if (!p)
-                return true;
-            continue;
-        }
-        return false;
-    }
-    return true;
 }
 
 bool utf8_valid(const char *str, size_t n)
@@ -70,37 +51,71 @@ bool utf8_valid(const char *str, size_t n)
     return true;
 }
 
+int version_check(int64_t version, const char *label, sbuf *err)
+{
+    if (version < 0) {
+        sbuf_printf(err, "%s: version %lld is negative (versions are >= 0)", label,
+                    (long long)version);
+        return STRATA_EINVAL;
+    }
+    if (version > VERSION_MAX) {
+        sbuf_printf(err, "%s: version %lld is out of range (at most %lld)", label,
+                    (long long)version, (long long)VERSION_MAX);
+        return STRATA_EINVAL;
+    }
+    return STRATA_OK;
+}
+
+/* Leading directives of one direction; errors as "label:line: message". */
+static int parse_directives(directives *d, const char *sql, int32_t line, const char *label,
+                            sbuf *err)
+{
+    sbuf e2;
+    int rc;
+    directives_clear(d);
+    sbuf_init(&e2);
+    rc = directives_parse(d, sql, line >= 0 ? line : 1, &e2); /* 0: a carried directive line */
+    if (rc)
+        sbuf_printf(err, "%s:%s", label, e2.data ? e2.data + 5 : " bad directive");
+    sbuf_free(&e2);
+    return rc;
+}
+
+/* An empty up is listed (a fresh template must not break the directory)
+ * and refused by the runner; an empty down is kept apart from a missing
+ * one, with its comment ("Not reversible") for the refusal message. */
+static void classify_empty(migration *m)
+{
+    m->up_empty = !sql_holds_statement(m->up_sql);
+    m->down_empty = m->down_sql && !sql_holds_statement(m->down_sql);
+    free(m->down_comment);
+    m->down_comment = m->down_empty ? sql_first_comment(m->down_sql) : NULL;
+}
+
+static bool utf8_bad(const char *s)
+{
+    return s && !utf8_valid(s, strlen(s));
+}
+
 int migration_finish(migration *m, sbuf *err)
 {
     const char *label = m->source ? m->source : "migration";
-    int rc;
-    if (m->version <= 0) {
-        sbuf_printf(err, "%s: version must be a positive integer", label);
-        return STRATA_EINVAL;
-    }
-    if (!m->name || !m->up_sql || !m->source)
+    int rc = version_check(m->version, label, err);
+    if (rc)
+        return rc;
+    if (!m->name || !m->up_sql || !m->source || (m->down_sql && !m->down_source))
         return STRATA_ENOMEM;
-    if (!utf8_valid(m->up_sql, strlen(m->up_sql)) ||
-        (m->down_sql && !utf8_valid(m->down_sql, strlen(m->down_sql)))) {
-        sbuf_printf(err, "%s: invalid UTF-8 (save the file as UTF-8)", label);
+    if (utf8_bad(m->up_sql) || utf8_bad(m->down_sql)) {
+        sbuf_printf(err, "%s: invalid UTF-8 (save the file as UTF-8)",
+                    utf8_bad(m->up_sql) ? label : m->down_source);
         return STRATA_EPARSE;
     }
-    if (sql_is_empty(m->up_sql)) {
-        sbuf_printf(err, "%s: the up migration is empty (write its SQL, or delete the file)", label);
-        return STRATA_EPARSE;
-    }
-    directives_clear(&m->d);
-    {
-        sbuf e2;
-        sbuf_init(&e2);
-        rc = directives_parse(&m->d, m->up_sql, m->up_line > 0 ? m->up_line : 1, &e2);
-        if (rc) {
-            sbuf_printf(err, "%s:%s", label, e2.data ? e2.data + 5 : " bad directive");
-            sbuf_free(&e2);
-            return rc;
-        }
-        sbuf_free(&e2);
-    }
+    classify_empty(m);
+    rc = parse_directives(&m->d, m->up_sql, m->up_line, label, err);
+    if (rc == STRATA_OK && m->down_sql)
+        rc = parse_directives(&m->down_d, m->down_sql, m->down_line, m->down_source, err);
+    if (rc)
+        return rc;
     if (checksum_sql(m->checksum, m->up_sql))
         return STRATA_ERROR;
     return STRATA_OK;
@@ -108,18 +123,7 @@ int migration_finish(migration *m, sbuf *err)
 
 bool migration_down_no_transaction(const migration *m)
 {
-    directives dd;
-    sbuf ignore;
-    bool notx;
-    if (!m->down_sql)
-        return false;
-    directives_init(&dd);
-    sbuf_init(&ignore);
-    directives_parse(&dd, m->down_sql, m->down_line, &ignore);
-    notx = dd.no_transaction;
-    directives_clear(&dd);
-    sbuf_free(&ignore);
-    return notx;
+    return m->down_sql && m->down_d.no_transaction;
 }
 
 const migration *migset_find(const migset *set, int64_t version)
@@ -147,8 +151,11 @@ int migset_merge(migset *set, migset *add, sbuf *err)
 {
     migration *items;
     size_t n = set->n + add->n;
-    if (add->n == 0)
+    if (add->n == 0) {
+        free(add->items); /* an empty add still owns its array */
+        memset(add, 0, sizeof *add);
         return STRATA_OK;
+    }
     items = realloc(set->items, n * sizeof *items);
     if (!items)
         return STRATA_ENOMEM;

@@ -38,9 +38,9 @@ STRATA_EXPORT int strata_add_migrations(strata *s, const strata_migration_def *d
         migration *m = &add.items[add.n++];
         char label[96];
         directives_clear(&m->d);
-        if (!d->up_sql || d->version <= 0) {
-            sbuf_printf(&err, "migration #%zu (version %lld): %s", i, (long long)d->version,
-                        d->up_sql ? "version must be > 0" : "up_sql is NULL");
+        if (!d->up_sql) {
+            sbuf_printf(&err, "migration #%zu (version %lld): up_sql is NULL", i,
+                        (long long)d->version);
             rc = STRATA_EINVAL;
             break;
         }
@@ -50,6 +50,8 @@ STRATA_EXPORT int strata_add_migrations(strata *s, const strata_migration_def *d
         for (char *p = label; *p; p++)
             if (*p == ' ')
                 *p = '_';
+        if ((rc = version_check(d->version, label, &err)) != STRATA_OK)
+            break;
         m->source = xstrdup(label);
         m->up_sql = xstrdup(d->up_sql);
         m->up_line = 1;
@@ -63,6 +65,11 @@ STRATA_EXPORT int strata_add_migrations(strata *s, const strata_migration_def *d
     return finish_add(s, &add, rc, &err);
 }
 
+static void report_skipped(void *arg, const char *path)
+{
+    emit(arg, STRATA_EVENT_SKIPPED_FILE, NULL, path);
+}
+
 STRATA_EXPORT int strata_add_dir(strata *s, const char *path)
 {
     migset add = {0};
@@ -72,7 +79,7 @@ STRATA_EXPORT int strata_add_dir(strata *s, const char *path)
         return STRATA_EINVAL;
     clear_error(s);
     sbuf_init(&err);
-    rc = source_read_dir(&add, path, &err);
+    rc = source_read_dir(&add, path, report_skipped, s, &err);
     return finish_add(s, &add, rc, &err);
 }
 

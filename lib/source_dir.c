@@ -1,16 +1,15 @@
 /* Directory source: reads the migration layouts of sqlx, golang-migrate,
- * dbmate, goose and diesel as they are. Every `.sql` entry either becomes
- * part of a migration or is an error naming it: nothing is skipped. */
+ * dbmate, goose and diesel as they are. An entry whose name begins with a
+ * digit either becomes part of a migration or is an error naming it; any
+ * other entry is not a migration: reported once (skipped), dotfiles
+ * silently. All file access goes through a source_fs (source_dir.h). */
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
-#include "internal.h"
+#include "source_dir.h"
+#include "source_load.h"
+#include "source_text.h"
 
 enum kind { K_UP, K_DOWN, K_SIMPLE, K_DIESEL };
 
@@ -24,6 +23,8 @@ typedef struct entry {
 typedef struct entries {
     entry *items;
     size_t n, cap;
+    char **skips;             /* paths of entries that are not migrations */
+    size_t n_skips, cap_skips;
 } entries;
 
 static void entries_free(entries *e)
@@ -32,91 +33,63 @@ static void entries_free(entries *e)
         free(e->items[i].name);
         free(e->items[i].path);
     }
+    for (size_t i = 0; i < e->n_skips; i++)
+        free(e->skips[i]);
     free(e->items);
+    free(e->skips);
 }
 
-static char *join_path(const char *dir, const char *name)
+/* @p with every byte that is not valid UTF-8 (and every control byte)
+ * written as \xNN, so a message can name a file whatever its name holds. */
+static void put_escaped(sbuf *b, const char *p)
 {
-    sbuf b;
-    sbuf_init(&b);
-    sbuf_puts(&b, dir);
-    if (b.len && b.data[b.len - 1] != '/')
-        sbuf_puts(&b, "/");
-    sbuf_puts(&b, name);
-    return sbuf_take(&b);
+    const unsigned char *s = (const unsigned char *)p;
+    while (*s) {
+        size_t k = *s < 0x80 ? 1 : *s >= 0xF0 ? 4 : *s >= 0xE0 ? 3 : 2;
+        if (*s >= 0x20 && *s != 0x7F && strnlen((const char *)s, k) == k &&
+            utf8_valid((const char *)s, k)) {
+            sbuf_add(b, (const char *)s, k);
+            s += k;
+        } else {
+            sbuf_printf(b, "\\x%02x", *s++);
+        }
+    }
 }
 
-/* Reads a whole file; refuses NUL bytes; drops a leading UTF-8 BOM. */
-static int read_text(char **out, const char *path, sbuf *err)
-{
-    FILE *f = fopen(path, "rb");
-    sbuf b;
-    char chunk[8192];
-    size_t n;
-    if (!f) {
-        sbuf_printf(err, "%s: cannot read: %s (check the file's permissions)", path, strerror(errno));
-        return STRATA_EIO;
-    }
-    sbuf_init(&b);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sbuf_add(&b, chunk, n);
-    if (ferror(f)) {
-        sbuf_printf(err, "%s: cannot read: %s", path, strerror(errno));
-        fclose(f);
-        sbuf_free(&b);
-        return STRATA_EIO;
-    }
-    fclose(f);
-    if (b.oom) {
-        sbuf_free(&b);
-        return STRATA_ENOMEM;
-    }
-    if (b.data && memchr(b.data, '\0', b.len)) {
-        size_t off = (size_t)((char *)memchr(b.data, '\0', b.len) - b.data);
-        int line = 1;
-        for (size_t i = 0; i < off; i++)
-            line += b.data[i] == '\n';
-        sbuf_printf(err, "%s:%d: NUL byte in the file (is it binary, or UTF-16? save it as UTF-8)", path, line);
-        sbuf_free(&b);
-        return STRATA_EPARSE;
-    }
-    char *text = sbuf_take(&b);
-    if (!text)
-        return STRATA_ENOMEM;
-    if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
-        memmove(text, text + 3, strlen(text + 3) + 1);
-    *out = text;
-    return STRATA_OK;
-}
+enum stem { STEM_OK, STEM_BAD, STEM_RANGE, STEM_NOMEM };
 
-/* "<digits and dashes>_<name>" -> version and display name. */
-static bool parse_stem(const char *stem, size_t n, int64_t *version, char **name)
+/* "<digits and dashes>_<name>" -> version and display name. On STEM_RANGE
+ * @digits holds the version as written (for the message). */
+static enum stem parse_stem(const char *stem, size_t n, int64_t *version, char **name,
+                            sbuf *digits)
 {
     size_t i = 0;
     int64_t v = 0;
-    int digits = 0;
-    while (i < n && (isdigit((unsigned char)stem[i]) || (stem[i] == '-' && digits))) {
-        if (stem[i] != '-') {
-            if (v > (INT64_MAX - 9) / 10)
-                return false;
+    bool big = false;
+    for (; i < n && (isdigit((unsigned char)stem[i]) || (stem[i] == '-' && digits->len)); i++) {
+        if (stem[i] == '-')
+            continue;
+        sbuf_add(digits, stem + i, 1);
+        if (v > (VERSION_MAX - (stem[i] - '0')) / 10)
+            big = true;
+        else
             v = v * 10 + (stem[i] - '0');
-            digits++;
-        }
-        i++;
     }
-    if (!digits || (i < n && stem[i] != '_'))
-        return false;
+    if (!digits->len || (i < n && stem[i] != '_'))
+        return STEM_BAD;
+    if (big)
+        return STEM_RANGE;
     if (i < n)
         i++;
     char *nm = xstrndup(stem + i, n - i);
     if (!nm)
-        return false;
+        return STEM_NOMEM;
     for (char *p = nm; *p; p++)
         if (*p == '_')
             *p = ' ';
     *version = v;
     *name = nm;
-    return true;
+    return STEM_OK;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -147,46 +120,136 @@ static int add_entry(entries *e, int64_t v, enum kind k, char *name, char *path)
     return STRATA_OK;
 }
 
-static int classify(entries *e, const char *dir, const char *fname, bool is_dir, sbuf *err)
+static int add_skip(entries *e, const char *path)
+{
+    char *p = xstrdup(path);
+    if (p && e->n_skips == e->cap_skips) {
+        size_t cap = e->cap_skips ? e->cap_skips * 2 : 8;
+        char **q = realloc(e->skips, cap * sizeof *q);
+        if (!q) {
+            free(p);
+            return STRATA_ENOMEM;
+        }
+        e->skips = q;
+        e->cap_skips = cap;
+    }
+    if (!p)
+        return STRATA_ENOMEM;
+    e->skips[e->n_skips++] = p;
+    return STRATA_OK;
+}
+
+/* The state of one directory listing. */
+typedef struct lister {
+    const source_fs *fs;
+    const char *dir;
+    entries *e;
+    sbuf *err;
+} lister;
+
+static int bad_stem(enum stem st, const char *path, const char *suffix, sbuf *digits, sbuf *err)
+{
+    if (st == STEM_NOMEM)
+        return STRATA_ENOMEM;
+    if (st == STEM_RANGE) {
+        sbuf_printf(err, "%s: version %s is out of range (at most %lld); renumber it", path,
+                    digits->data, (long long)VERSION_MAX);
+        return STRATA_EPARSE;
+    }
+    sbuf_printf(err, "%s: a migration %s name must be <version>_<name>%s "
+                "(e.g. 20240101120000_create_users%s); rename or move it",
+                path, *suffix ? "file" : "directory", suffix, suffix);
+    return STRATA_EPARSE;
+}
+
+/* A diesel directory: <version>_<name>/up.sql (down.sql, metadata.toml). */
+static int classify_dir(lister *l, const char *name, char *full)
+{
+    char *upf = source_join(full, "up.sql");
+    int kind = upf ? l->fs->kind(l->fs->ctx, upf, l->err) : STRATA_ENOMEM;
+    int64_t v;
+    char *nm = NULL;
+    sbuf digits;
+    free(upf);
+    if (kind < 0) {
+        free(full);
+        return kind;
+    }
+    if (kind == SOURCE_MISSING) {
+        sbuf_printf(l->err, "%s: a directory named like a migration holds no up.sql "
+                    "(diesel layout: <version>_<name>/up.sql); add it, or rename or move "
+                    "the directory", full);
+        free(full);
+        return STRATA_EPARSE;
+    }
+    sbuf_init(&digits);
+    enum stem st = parse_stem(name, strlen(name), &v, &nm, &digits);
+    int rc = st == STEM_OK ? add_entry(l->e, v, K_DIESEL, nm, full)
+                           : bad_stem(st, full, "", &digits, l->err);
+    if (st != STEM_OK)
+        free(full);
+    sbuf_free(&digits);
+    return rc;
+}
+
+/* A file named like a migration: X.up.sql, X.down.sql or X.sql. */
+static int classify_file(lister *l, const char *name, char *full)
 {
     const char *suffix;
     enum kind k;
     int64_t v;
-    char *name;
-    if (is_dir) {
-        char *up = join_path(dir, fname), *upf;
-        struct stat st;
-        if (!up)
-            return STRATA_ENOMEM;
-        upf = join_path(up, "up.sql");
-        bool diesel = upf && stat(upf, &st) == 0;
-        free(upf);
-        if (!diesel) {
-            free(up);
-            return STRATA_OK; /* not a migration: only diesel directories are read */
-        }
-        if (!parse_stem(fname, strlen(fname), &v, &name)) {
-            sbuf_printf(err, "%s: directory holds up.sql but its name is not <version>_<name>", up);
-            free(up);
-            return STRATA_EPARSE;
-        }
-        return add_entry(e, v, K_DIESEL, name, up);
+    char *nm = NULL;
+    sbuf digits;
+    if (!ends_with(name, ".sql")) {
+        sbuf_printf(l->err, "%s: named like a migration (it begins with a digit) but does not "
+                    "end in .sql; rename or move it", full);
+        free(full);
+        return STRATA_EPARSE;
     }
-    if (!ends_with(fname, ".sql"))
-        return STRATA_OK;
-    if (ends_with(fname, ".up.sql"))
+    if (ends_with(name, ".up.sql"))
         k = K_UP, suffix = ".up.sql";
-    else if (ends_with(fname, ".down.sql"))
+    else if (ends_with(name, ".down.sql"))
         k = K_DOWN, suffix = ".down.sql";
     else
         k = K_SIMPLE, suffix = ".sql";
-    if (!parse_stem(fname, strlen(fname) - strlen(suffix), &v, &name)) {
-        sbuf_printf(err, "%s/%s: a migration file name must be <version>_<name>%s "
-                    "(e.g. 20240101120000_create_users%s); rename or move it",
-                    dir, fname, suffix, suffix);
+    sbuf_init(&digits);
+    enum stem st = parse_stem(name, strlen(name) - strlen(suffix), &v, &nm, &digits);
+    int rc = st == STEM_OK ? add_entry(l->e, v, k, nm, full)
+                           : bad_stem(st, full, suffix, &digits, l->err);
+    if (st != STEM_OK)
+        free(full);
+    sbuf_free(&digits);
+    return rc;
+}
+
+/* One directory entry: a migration part, a skipped entry, or an error. */
+static int classify(void *arg, const char *name)
+{
+    lister *l = arg;
+    char *full;
+    int kind;
+    if (name[0] == '.')
+        return STRATA_OK; /* .keep, .gitkeep, editor state: silently */
+    if (!(full = source_join(l->dir, name)))
+        return STRATA_ENOMEM;
+    if (!utf8_valid(full, strlen(full))) {
+        put_escaped(l->err, full);
+        sbuf_puts(l->err, ": the file name is not valid UTF-8; rename it");
+        free(full);
         return STRATA_EPARSE;
     }
-    return add_entry(e, v, k, name, join_path(dir, fname));
+    if (!isdigit((unsigned char)name[0])) {
+        int rc = add_skip(l->e, full); /* README.md, seeds/, atlas.sum */
+        free(full);
+        return rc;
+    }
+    kind = l->fs->kind(l->fs->ctx, full, l->err);
+    if (kind < 0) {
+        free(full);
+        return kind;
+    }
+    /* missing (a dangling link) or not a regular file: the read says so */
+    return kind == SOURCE_DIR ? classify_dir(l, name, full) : classify_file(l, name, full);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -197,337 +260,103 @@ static int cmp_entry(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
-static int list_dir(entries *e, const char *path, sbuf *err)
+static int cmp_str(const void *a, const void *b)
 {
-    DIR *d = opendir(path);
-    struct dirent *de;
-    int rc = STRATA_OK;
-    if (!d) {
-        sbuf_printf(err, "%s: cannot open the migration directory: %s "
-                    "(create it, or point -m / strata_add_dir at it)", path, strerror(errno));
-        return STRATA_EIO;
-    }
-    while (rc == STRATA_OK && (de = readdir(d)) != NULL) {
-        struct stat st;
-        char *full;
-        if (de->d_name[0] == '.')
-            continue;
-        full = join_path(path, de->d_name);
-        if (!full) {
-            rc = STRATA_ENOMEM;
-            break;
-        }
-        if (stat(full, &st) != 0) {
-            sbuf_printf(err, "%s: cannot stat: %s", full, strerror(errno));
-            rc = STRATA_EIO;
-        } else {
-            rc = classify(e, path, de->d_name, S_ISDIR(st.st_mode), err);
-        }
-        free(full);
-    }
-    closedir(d);
-    if (rc == STRATA_OK)
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_dir(const source_fs *fs, entries *e, const char *path, sbuf *err)
+{
+    lister l = {fs, path, e, err};
+    int rc = fs->list(fs->ctx, path, classify, &l, err);
+    /* qsort wants a non-NULL array even for 0 items (an empty directory) */
+    if (rc == STRATA_OK && e->n)
         qsort(e->items, e->n, sizeof *e->items, cmp_entry);
+    if (rc == STRATA_OK && e->n_skips)
+        qsort(e->skips, e->n_skips, sizeof *e->skips, cmp_str);
     return rc;
 }
 
-/* ---- markers inside one file (dbmate, goose) ---- */
-
-enum marker { M_NONE, M_UP, M_DOWN };
-
-static enum marker line_marker(const char *p, const char *end)
+static int pick_parts(const entries *e, size_t i, size_t j, const entry **up, const entry **down,
+                      sbuf *err)
 {
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    if (end - p < 2 || p[0] != '-' || p[1] != '-')
-        return M_NONE;
-    p += 2;
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && isspace((unsigned char)end[-1]))
-        end--;
-    size_t n = (size_t)(end - p);
-    if (n >= 10 && strncmp(p, "migrate:up", 10) == 0 && (n == 10 || isspace((unsigned char)p[10])))
-        return M_UP;
-    if (n >= 12 && strncmp(p, "migrate:down", 12) == 0 && (n == 12 || isspace((unsigned char)p[12])))
-        return M_DOWN;
-    if (n >= 6 && strncasecmp(p, "+goose", 6) == 0) {
-        const char *a = p + 6;
-        while (a < end && (*a == ' ' || *a == '\t'))
-            a++;
-        if ((size_t)(end - a) == 2 && strncasecmp(a, "up", 2) == 0)
-            return M_UP;
-        if ((size_t)(end - a) == 4 && strncasecmp(a, "down", 4) == 0)
-            return M_DOWN;
-    }
-    return M_NONE;
-}
-
-typedef struct section {
-    size_t start, end;
-    int32_t line;
-} section;
-
-/* Finds the up/down sections; returns false (with err) on bad markers. */
-static bool find_sections(const char *text, const char *path, section *up, section *down,
-                          bool *has_down, bool *has_markers, sbuf *err)
-{
-    const char *p = text;
-    int32_t line = 1, up_line = 0, down_line = 0;
-    size_t up_off = 0, down_off = 0, down_start = 0;
-    *has_down = *has_markers = false;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        const char *end = eol ? eol : p + strlen(p);
-        enum marker mk = line_marker(p, end);
-        if (mk != M_NONE) {
-            int32_t *seen = mk == M_UP ? &up_line : &down_line;
-            if (*seen) {
-                sbuf_printf(err, "%s:%d: second %s marker (the first is on line %d)",
-                            path, (int)line, mk == M_UP ? "up" : "down", (int)*seen);
-                return false;
-            }
-            *seen = line;
-            if (mk == M_UP) {
-                up_off = (size_t)(p - text);
-            } else {
-                down_off = (size_t)(p - text);
-                down_start = eol ? (size_t)(eol + 1 - text) : strlen(text);
-            }
-        }
-        if (!eol)
-            break;
-        p = eol + 1;
-        line++;
-    }
-    size_t len = strlen(text);
-    if (!up_line && !down_line) {
-        *up = (section){0, len, 1};
-        return true;
-    }
-    *has_markers = true;
-    if (!up_line) {
-        sbuf_printf(err, "%s:%d: down marker but no up marker (add \"-- migrate:up\" or "
-                    "\"-- +goose Up\" before the up SQL)", path, (int)down_line);
-        return false;
-    }
-    if (!down_line || down_line > up_line) {
-        /* up from the start of the file: its marker line carries options */
-        *up = (section){0, down_line ? down_off : len, 1};
-        if (down_line) {
-            *down = (section){down_start, len, down_line + 1};
-            *has_down = true;
-        }
-    } else {
-        *up = (section){up_off, len, up_line};
-        *down = (section){down_start, up_off, down_line + 1};
-        *has_down = true;
-    }
-    return true;
-}
-
-static bool only_comments(const char *p, size_t n)
-{
-    const char *e = p + n;
-    while (p < e) {
-        while (p < e && isspace((unsigned char)*p))
-            p++;
-        if (p >= e)
-            return true;
-        if (e - p >= 2 && p[0] == '-' && p[1] == '-') {
-            while (p < e && *p != '\n')
-                p++;
-            continue;
-        }
-        return false;
-    }
-    return true;
-}
-
-static int load_simple(migration *m, const entry *en, sbuf *err)
-{
-    char *text = NULL;
-    section up, down;
-    bool has_down, has_markers;
-    int rc = read_text(&text, en->path, err);
-    if (rc)
-        return rc;
-    if (!find_sections(text, en->path, &up, &down, &has_down, &has_markers, err)) {
-        free(text);
-        return STRATA_EPARSE;
-    }
-    m->up_sql = xstrndup(text + up.start, up.end - up.start);
-    m->up_line = up.line;
-    if (has_down && !only_comments(text + down.start, down.end - down.start)) {
-        m->down_sql = xstrndup(text + down.start, down.end - down.start);
-        m->down_line = down.line;
-        m->down_source = xstrdup(en->path);
-    }
-    free(text);
-    return STRATA_OK;
-}
-
-static bool metadata_no_tx(const char *dirpath)
-{
-    char *p = join_path(dirpath, "metadata.toml"), *text = NULL;
-    sbuf ignore;
-    bool no_tx = false;
-    sbuf_init(&ignore);
-    if (p && read_text(&text, p, &ignore) == STRATA_OK) {
-        for (char *l = text; l && *l;) {
-            char *eol = strchr(l, '\n');
-            char key[64];
-            char val[16];
-            if (sscanf(l, " %63[a-z_] = %15[a-z]", key, val) == 2 &&
-                strcmp(key, "run_in_transaction") == 0 && strcmp(val, "false") == 0)
-                no_tx = true;
-            l = eol ? eol + 1 : NULL;
-        }
-    }
-    free(text);
-    free(p);
-    sbuf_free(&ignore);
-    return no_tx;
-}
-
-static int load_diesel(migration *m, const entry *en, sbuf *err)
-{
-    char *up = join_path(en->path, "up.sql"), *down = join_path(en->path, "down.sql");
-    char *text = NULL;
-    struct stat st;
-    int rc = up && down ? read_text(&text, up, err) : STRATA_ENOMEM;
-    if (rc == STRATA_OK) {
-        if (metadata_no_tx(en->path)) {
-            /* metadata.toml is not part of the SQL text; carry it as the
-             * directive so embedded copies behave the same */
-            sbuf b;
-            sbuf_init(&b);
-            sbuf_puts(&b, "-- strata:no-transaction\n");
-            sbuf_puts(&b, text);
-            free(text);
-            text = sbuf_take(&b);
-            m->up_line = 0;
-        } else {
-            m->up_line = 1;
-        }
-        m->up_sql = text;
-        free(m->source);
-        m->source = xstrdup(up);
-        if (stat(down, &st) == 0) {
-            char *dt = NULL;
-            rc = read_text(&dt, down, err);
-            if (rc == STRATA_OK && !only_comments(dt, strlen(dt))) {
-                m->down_sql = dt;
-                m->down_line = 1;
-                m->down_source = xstrdup(down);
-            } else {
-                free(dt);
-            }
-        }
-    }
-    free(up);
-    free(down);
-    return rc;
-}
-
-static int load_pair(migration *m, const entry *upe, const entry *downe, sbuf *err)
-{
-    char *text = NULL;
-    int rc = read_text(&text, upe->path, err);
-    if (rc)
-        return rc;
-    m->up_sql = text;
-    m->up_line = 1;
-    if (downe) {
-        rc = read_text(&text, downe->path, err);
-        if (rc)
-            return rc;
-        if (!only_comments(text, strlen(text))) {
-            m->down_sql = text;
-            m->down_line = 1;
-            m->down_source = xstrdup(downe->path);
-        } else {
-            free(text);
-        }
-    }
-    return STRATA_OK;
-}
-
-static int build_one(migset *out, const entries *e, size_t i, size_t j, sbuf *err)
-{
-    const entry *first = &e->items[i];
-    const entry *down = NULL, *up = NULL;
-    migration m = {0};
-    int rc;
-    directives_clear(&m.d);
+    *up = *down = NULL;
     for (size_t k = i; k < j; k++) {
         const entry *x = &e->items[k];
-        if (x->kind == K_DOWN) {
-            if (down) goto dup;
-            down = x;
-        } else {
-            if (up) goto dup;
-            up = x;
+        const entry **slot = x->kind == K_DOWN ? down : up;
+        if (*slot) {
+            sbuf_printf(err, "%s and %s: both have version %lld (each version must be unique; "
+                        "renumber one)", (*slot)->path, x->path, (long long)x->version);
+            return STRATA_EDUPLICATE;
         }
-        continue;
-    dup:
-        sbuf_printf(err, "%s and %s: both have version %lld (each version must be unique; "
-                    "renumber one)", e->items[i].path, x->path, (long long)x->version);
-        return STRATA_EDUPLICATE;
+        *slot = x;
     }
-    if (!up) {
+    if (!*up) {
         sbuf_printf(err, "%s: down migration without an up migration (add the matching "
-                    ".up.sql, or remove it)", down->path);
+                    ".up.sql, or remove it)", (*down)->path);
         return STRATA_EPARSE;
     }
-    if (down && up->kind != K_UP) {
+    if (*down && (*up)->kind != K_UP) {
         sbuf_printf(err, "%s and %s: both have version %lld (each version must be unique)",
-                    up->path, down->path, (long long)up->version);
+                    (*up)->path, (*down)->path, (long long)(*up)->version);
         return STRATA_EDUPLICATE;
     }
-    (void)first;
+    return STRATA_OK;
+}
+
+static int push(migset *out, migration *m)
+{
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 32;
+        migration *p = realloc(out->items, cap * sizeof *p);
+        if (!p)
+            return STRATA_ENOMEM;
+        out->items = p;
+        out->cap = cap;
+    }
+    out->items[out->n++] = *m;
+    return STRATA_OK;
+}
+
+static int build_one(const source_fs *fs, migset *out, const entries *e, size_t i, size_t j,
+                     sbuf *err)
+{
+    const entry *down, *up;
+    migration m = {0};
+    int rc = pick_parts(e, i, j, &up, &down, err);
+    if (rc)
+        return rc;
+    directives_init(&m.d);
+    directives_init(&m.down_d);
     m.version = up->version;
     m.name = xstrdup(up->name);
     m.source = xstrdup(up->path);
     if (up->kind == K_SIMPLE)
-        rc = load_simple(&m, up, err);
+        rc = source_load_simple(fs, &m, up->path, err);
     else if (up->kind == K_DIESEL)
-        rc = load_diesel(&m, up, err);
+        rc = source_load_diesel(fs, &m, up->path, err);
     else
-        rc = load_pair(&m, up, down, err);
+        rc = source_load_pair(fs, &m, up->path, down ? down->path : NULL, err);
     if (rc == STRATA_OK)
         rc = migration_finish(&m, err);
-    if (rc == STRATA_OK) {
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 32;
-            migration *p = realloc(out->items, cap * sizeof *p);
-            if (!p) {
-                migration_clear(&m);
-                return STRATA_ENOMEM;
-            }
-            out->items = p;
-            out->cap = cap;
-        }
-        out->items[out->n++] = m;
-        return STRATA_OK;
-    }
-    migration_clear(&m);
+    if (rc == STRATA_OK)
+        rc = push(out, &m);
+    if (rc)
+        migration_clear(&m);
     return rc;
 }
 
-int source_read_dir(migset *out, const char *path, sbuf *err)
+static int build_all(const source_fs *fs, migset *out, const entries *e, sbuf *err)
 {
-    entries e = {0};
     migset set = {0};
-    int rc = list_dir(&e, path, err);
-    for (size_t i = 0; rc == STRATA_OK && i < e.n;) {
+    int rc = STRATA_OK;
+    for (size_t i = 0; rc == STRATA_OK && i < e->n;) {
         size_t j = i + 1;
-        while (j < e.n && e.items[j].version == e.items[i].version)
+        while (j < e->n && e->items[j].version == e->items[i].version)
             j++;
-        rc = build_one(&set, &e, i, j, err);
+        rc = build_one(fs, &set, e, i, j, err);
         i = j;
     }
-    entries_free(&e);
     if (rc) {
         migset_clear(&set);
         return rc;
@@ -536,32 +365,79 @@ int source_read_dir(migset *out, const char *path, sbuf *err)
     return STRATA_OK;
 }
 
-int source_read_file(migset *out, const char *path, sbuf *err)
+int source_read_dir_fs(const source_fs *fs, migset *out, const char *path,
+                       source_skip_fn skipped, void *arg, sbuf *err)
 {
     entries e = {0};
-    migset set = {0};
+    int rc = list_dir(fs, &e, path, err);
+    if (rc == STRATA_OK)
+        rc = build_all(fs, out, &e, err);
+    for (size_t i = 0; rc == STRATA_OK && skipped && i < e.n_skips; i++)
+        skipped(arg, e.skips[i]);
+    entries_free(&e);
+    return rc;
+}
+
+/* The other half of a pair given by one file: "X.up.sql" -> "X.down.sql". */
+static char *sibling(const char *path, const char *from, const char *to)
+{
+    size_t n = strlen(path) - strlen(from);
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_add(&b, path, n);
+    sbuf_puts(&b, to);
+    return sbuf_take(&b);
+}
+
+/* Adds the other half of the pair @e->items[0] when it exists beside it. */
+static int add_sibling(const source_fs *fs, entries *e, sbuf *err)
+{
+    const entry *x = &e->items[0];
+    bool up = x->kind == K_UP;
+    char *other = sibling(x->path, up ? ".up.sql" : ".down.sql", up ? ".down.sql" : ".up.sql");
+    int kind = other ? fs->kind(fs->ctx, other, err) : STRATA_ENOMEM;
+    if (kind < 0 || kind == SOURCE_MISSING) {
+        free(other);
+        return kind < 0 ? kind : STRATA_OK; /* a lone .down.sql: pick_parts says so */
+    }
+    return add_entry(e, x->version, up ? K_DOWN : K_UP, xstrdup(x->name), other);
+}
+
+/* One migration named by its file; a pair's other half is read beside it. */
+int source_read_file_fs(const source_fs *fs, migset *out, const char *path, sbuf *err)
+{
+    entries e = {0};
     const char *base = strrchr(path, '/');
     char *dir;
     int rc;
     base = base ? base + 1 : path;
-    dir = base == path ? xstrdup(".") : xstrndup(path, (size_t)(base - path - 1));
+    /* "/1_a.sql" lives in "/", not in "" (which would read ./1_a.sql) */
+    dir = base == path ? xstrdup(".") : xstrndup(path, base - path > 1 ? (size_t)(base - path - 1) : 1);
     if (!dir)
         return STRATA_ENOMEM;
-    rc = classify(&e, dir, base, false, err);
+    lister l = {fs, dir, &e, err};
+    rc = classify(&l, base);
     if (rc == STRATA_OK && e.n == 0) {
-        sbuf_printf(err, "%s: not a migration file (expected a .sql file)", path);
+        sbuf_printf(err, "%s: not a migration file (expected <version>_<name>.sql)", path);
         rc = STRATA_EPARSE;
     }
-    if (rc == STRATA_OK && e.items[0].kind == K_DOWN)
-        e.items[0].kind = K_UP; /* linting a down file on its own: read its SQL */
-    if (rc == STRATA_OK)
-        rc = build_one(&set, &e, 0, 1, err);
+    if (rc == STRATA_OK && (e.items[0].kind == K_UP || e.items[0].kind == K_DOWN))
+        rc = add_sibling(fs, &e, err);
+    if (rc == STRATA_OK) {
+        qsort(e.items, e.n, sizeof *e.items, cmp_entry);
+        rc = build_all(fs, out, &e, err);
+    }
     entries_free(&e);
     free(dir);
-    if (rc) {
-        migset_clear(&set);
-        return rc;
-    }
-    *out = set;
-    return STRATA_OK;
+    return rc;
+}
+
+int source_read_dir(migset *out, const char *path, source_skip_fn skipped, void *arg, sbuf *err)
+{
+    return source_read_dir_fs(source_fs_posix(), out, path, skipped, arg, err);
+}
+
+int source_read_file(migset *out, const char *path, sbuf *err)
+{
+    return source_read_file_fs(source_fs_posix(), out, path, err);
 }

@@ -1,9 +1,12 @@
 /* Reading migrations: every directory format, directives, and every bad
  * directory case refused with a message naming the path. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -61,9 +64,10 @@ START_TEST(dbmate_markers)
     get(s, 0, &d);
     ck_assert_ptr_nonnull(strstr(d.up_sql, "CREATE TABLE u"));
     ck_assert_ptr_null(strstr(d.up_sql, "DROP TABLE"));
-    ck_assert_str_eq(d.down_sql, "DROP TABLE u;\n");
+    /* the down carries its own marker line (and so its transaction mode) */
+    ck_assert_str_eq(d.down_sql, "-- migrate:down\nDROP TABLE u;\n");
     get(s, 1, &d);
-    ck_assert_ptr_null(d.down_sql); /* an empty down section is no down */
+    ck_assert_str_eq(d.down_sql, "-- migrate:down\n\n"); /* empty, but not missing */
     strata_close(s);
     free(dir);
 }
@@ -83,7 +87,8 @@ START_TEST(goose_markers)
     ck_assert_int_eq(d.version, 1);
     ck_assert_str_eq(d.name, "create");
     ck_assert_ptr_nonnull(strstr(d.up_sql, "CREATE FUNCTION"));
-    ck_assert_str_eq(d.down_sql, "DROP FUNCTION f();\n");
+    /* NO TRANSACTION is file-wide for goose: the down carries it too */
+    ck_assert_str_eq(d.down_sql, "-- +goose NO TRANSACTION\n-- +goose Down\nDROP FUNCTION f();\n");
     strata_close(s);
     free(dir);
 }
@@ -108,7 +113,7 @@ START_TEST(diesel_directories)
     ck_assert_str_eq(d.name, "create users");
     /* metadata.toml travels as a directive, so an embedded copy agrees */
     ck_assert_ptr_nonnull(strstr(d.up_sql, "-- strata:no-transaction\n"));
-    ck_assert_str_eq(d.down_sql, "DROP TABLE users;\n");
+    ck_assert_str_eq(d.down_sql, "-- strata:no-transaction\nDROP TABLE users;\n");
     strata_close(s);
     free(dir);
 }
@@ -177,17 +182,8 @@ START_TEST(bad_unparsable_name)
 {
     char *dir = test_tmpdir();
     test_write(dir, "1_a.sql", "SELECT 1;");
-    test_write(dir, "create_users.sql", "SELECT 2;");
-    expect_bad(dir, STRATA_EPARSE, "create_users.sql", "<version>_<name>");
-    free(dir);
-}
-END_TEST
-
-START_TEST(bad_empty_up)
-{
-    char *dir = test_tmpdir();
-    test_write(dir, "1_a.up.sql", "  \n-- only a comment\n");
-    expect_bad(dir, STRATA_EPARSE, "1_a.up.sql", "empty");
+    test_write(dir, "1create_users.sql", "SELECT 2;");
+    expect_bad(dir, STRATA_EPARSE, "1create_users.sql", "<version>_<name>");
     free(dir);
 }
 END_TEST
@@ -286,6 +282,326 @@ START_TEST(api_contract)
 }
 END_TEST
 
+/* ---- issue 9: real directories as they are ---- */
+
+static void mkdir_in(const char *dir, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+}
+
+START_TEST(version_zero_and_range)
+{
+    char *dir = test_tmpdir(), sub[512];
+    strata *s = offline();
+    strata_migration_def d;
+    strata_migration_def zero = {0, "zero", "SELECT 0;", NULL};
+    strata_migration_def max = {INT64_MAX - 1, "max", "SELECT 1;", NULL};
+    strata_migration_def latest = {INT64_MAX, "latest", "SELECT 1;", NULL};
+    strata_migration_def neg = {-1, "neg", "SELECT 1;", NULL};
+    mkdir_in(dir, "00000000000000_diesel_initial_setup", sub, sizeof sub);
+    test_write(sub, "up.sql", "SELECT 'setup';\n");
+    test_write(sub, "down.sql", "SELECT 'teardown';\n");
+    /* 18 and 19 digits below the limit: refused before, with a wrong message */
+    test_write(dir, "922337203685477580_a.sql", "SELECT 1;\n");
+    test_write(dir, "9223372036854775800_b.sql", "SELECT 2;\n");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    ck_assert_uint_eq(strata_migration_count(s), 3);
+    get(s, 0, &d);
+    ck_assert_int_eq(d.version, 0);
+    ck_assert_str_eq(d.name, "diesel initial setup");
+    get(s, 2, &d);
+    ck_assert_int_eq(d.version, 9223372036854775800LL);
+    strata_close(s);
+
+    s = offline();
+    ck_assert_int_eq(strata_add_migrations(s, &zero, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &max, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &latest, 1), STRATA_EINVAL);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "at most 9223372036854775806"));
+    ck_assert_int_eq(strata_add_migrations(s, &neg, 1), STRATA_EINVAL);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "version -1"));
+    ck_assert_uint_eq(strata_migration_count(s), 2);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(version_out_of_range_file)
+{
+    char *dir = test_tmpdir();
+    test_write(dir, "99999999999999999999_big.sql", "SELECT 1;");
+    expect_bad(dir, STRATA_EPARSE, "99999999999999999999_big.sql",
+               "version 99999999999999999999 is out of range (at most 9223372036854775806)");
+    free(dir);
+    dir = test_tmpdir();
+    test_write(dir, "9223372036854775807_latest.sql", "SELECT 1;");
+    expect_bad(dir, STRATA_EPARSE, "9223372036854775807_latest.sql", "out of range");
+    free(dir);
+}
+END_TEST
+
+START_TEST(not_migrations_skipped_once)
+{
+    char *dir = test_tmpdir(), sub[512];
+    strata *s = offline();
+    test_events ev = {0};
+    test_write(dir, "1_a.sql", "SELECT 1;");
+    test_write(dir, "README.md", "docs");
+    test_write(dir, "data_oauth_github.sql", "INSERT INTO x VALUES (1);");
+    test_write(dir, "atlas.sum", "h1:abc");
+    test_write(dir, ".keep", "");
+    test_write(dir, ".gitkeep", "");
+    mkdir_in(dir, "seeds", sub, sizeof sub);
+    test_write(sub, "1_seed.sql", "SELECT 'not read';");
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    ck_assert_uint_eq(strata_migration_count(s), 1);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_SKIPPED_FILE], 4);
+    ck_assert_int_eq(ev.n, 4);
+    ck_assert_ptr_nonnull(strstr(ev.log, "/README.md\n"));
+    ck_assert_ptr_nonnull(strstr(ev.log, "/data_oauth_github.sql\n"));
+    ck_assert_ptr_nonnull(strstr(ev.log, "/atlas.sum\n"));
+    ck_assert_ptr_nonnull(strstr(ev.log, "/seeds\n"));
+    ck_assert_ptr_null(strstr(ev.log, "keep"));
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(empty_directory_reads_nothing)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK); /* empty: UBSan saw qsort(NULL) */
+    test_write(dir, ".gitkeep", "");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    ck_assert_int_eq(ev.n, 0);
+    ck_assert_uint_eq(strata_migration_count(s), 0);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(digit_names_stay_errors)
+{
+    char *dir = test_tmpdir(), sub[512];
+    test_write(dir, "20240101_notes.txt", "not SQL");
+    expect_bad(dir, STRATA_EPARSE, "20240101_notes.txt", "does not end in .sql");
+    free(dir);
+    dir = test_tmpdir();
+    mkdir_in(dir, "20240101_archive", sub, sizeof sub);
+    expect_bad(dir, STRATA_EPARSE, "20240101_archive", "holds no up.sql");
+    free(dir);
+}
+END_TEST
+
+START_TEST(empty_up_loads)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def d;
+    /* a fresh `strata new` template; and every other way to hold nothing */
+    test_write(dir, "1_a.up.sql", "  \n-- only a comment\n");
+    test_write(dir, "2_b.sql", "/* a block /* nested */ comment */\n\f;\n\v\r\n");
+    test_write(dir, "3_c.up.sql", "");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    ck_assert_uint_eq(strata_migration_count(s), 3);
+    get(s, 1, &d);
+    ck_assert_str_eq(d.up_sql, "/* a block /* nested */ comment */\n\f;\n\v\r\n");
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(empty_down_kept)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def d;
+    test_write(dir, "1_a.up.sql", "CREATE TABLE a (id int);");
+    test_write(dir, "1_a.down.sql", "-- Not reversible\n");
+    test_write(dir, "2_b.up.sql", "CREATE TABLE b (id int);");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    get(s, 0, &d);
+    ck_assert_str_eq(d.down_sql, "-- Not reversible\n"); /* exists: not NULL */
+    get(s, 1, &d);
+    ck_assert_ptr_null(d.down_sql);                      /* missing: NULL */
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+/* ---- issue 9.16: hangs and overflows ---- */
+
+START_TEST(form_feed_after_marker)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def d;
+    test_write(dir, "1_ff.sql", "-- migrate:up\f\nCREATE TABLE t (id int);\n-- migrate:down\v\nDROP TABLE t;\n");
+    /* the form feed between the marker and its option hung the reader */
+    test_write(dir, "2_vt.sql", "-- migrate:up\ftransaction:false\v\nSELECT 2;\n");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    get(s, 0, &d);
+    ck_assert_ptr_null(strstr(d.up_sql, "DROP"));
+    ck_assert_ptr_nonnull(strstr(d.down_sql, "DROP TABLE t;"));
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(lone_cr_ends_a_line)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def d;
+    /* PostgreSQL ends a -- comment at \r: so must the marker reader, or the
+     * DROP below would run as part of the up */
+    test_write(dir, "1_mac.sql", "-- migrate:up\rCREATE TABLE t (id int);\r-- migrate:down\rDROP TABLE t;\r");
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    get(s, 0, &d);
+    ck_assert_str_eq(d.up_sql, "-- migrate:up\rCREATE TABLE t (id int);\r");
+    ck_assert_str_eq(d.down_sql, "-- migrate:down\rDROP TABLE t;\r");
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(fifo_refused)
+{
+    char *dir = test_tmpdir(), p[512];
+    test_write(dir, "1_a.sql", "SELECT 1;");
+    snprintf(p, sizeof p, "%s/2_fifo.sql", dir);
+    ck_assert_int_eq(mkfifo(p, 0644), 0);
+    expect_bad(dir, STRATA_EIO, "2_fifo.sql", "not a regular file");
+    free(dir);
+    /* a socket cannot even be opened: still named as what it is */
+    dir = test_tmpdir();
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/3_sock.sql", dir);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    expect_bad(dir, STRATA_EIO, "3_sock.sql", "not a regular file");
+    close(fd);
+    free(dir);
+}
+END_TEST
+
+START_TEST(duration_limits)
+{
+    strata *s = offline();
+    strata_migration_def ok = {1, "ok", "-- strata:lock-timeout 596h\n-- strata:statement-timeout 2147483647\nSELECT 1;", NULL};
+    strata_migration_def wrap = {2, "wrap", "-- strata:lock-timeout 5124095576030432h\nSELECT 1;", NULL};
+    strata_migration_def h600 = {3, "h600", "-- x\n-- strata:statement-timeout 600h\nSELECT 1;", NULL};
+    strata_migration_def ms = {4, "ms", "-- strata:lock-timeout 2147483648ms\nSELECT 1;", NULL};
+    strata_migration_def huge = {5, "huge", "-- strata:batch pause 99999999999999999999999s\nSELECT 1;", NULL};
+    ck_assert_int_eq(strata_add_migrations(s, &ok, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &wrap, 1), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "2_wrap:1"));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "2147483647"));
+    ck_assert_int_eq(strata_add_migrations(s, &h600, 1), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "3_h600:2"));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "600h"));
+    ck_assert_int_eq(strata_add_migrations(s, &ms, 1), STRATA_EPARSE);
+    ck_assert_int_eq(strata_add_migrations(s, &huge, 1), STRATA_EPARSE);
+    ck_assert_uint_eq(strata_migration_count(s), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(down_directives_checked)
+{
+    char *dir = test_tmpdir();
+    strata *s = offline();
+    strata_migration_def mem = {9, "mem", "SELECT 1;", "-- strata:statement-timeout 700h\nSELECT 0;"};
+    /* a down's directives are its own: a bad one is an error naming the down */
+    test_write(dir, "1_a.up.sql", "CREATE TABLE a (id int);");
+    test_write(dir, "1_a.down.sql", "-- Drops a\n-- strata:lock-timeout soon\nDROP TABLE a;");
+    expect_bad(dir, STRATA_EPARSE, "1_a.down.sql:2", "soon");
+    free(dir);
+    dir = test_tmpdir();
+    test_write(dir, "2_b.sql", "-- migrate:up\nSELECT 1;\n\n-- migrate:down\n-- strata:bogus\nSELECT 2;\n");
+    expect_bad(dir, STRATA_EPARSE, "2_b.sql:5", "strata:bogus");
+    ck_assert_int_eq(strata_add_migrations(s, &mem, 1), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "9_mem:1"));
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "700h"));
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(non_utf8_file_name)
+{
+    char *dir = test_tmpdir();
+    test_write(dir, "1_caf\xff.sql", "SELECT 1;");
+    expect_bad(dir, STRATA_EPARSE, "1_caf\\xff.sql", "not valid UTF-8");
+    free(dir);
+}
+END_TEST
+
+START_TEST(add_nothing_no_leak)
+{
+    strata *s = offline();
+    strata_migration_def one = {1, "one", "SELECT 1;", NULL};
+    /* the leak shows under ASan and valgrind */
+    ck_assert_int_eq(strata_add_migrations(s, NULL, 0), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &one, 0), STRATA_OK);
+    ck_assert_uint_eq(strata_migration_count(s), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(add_file_root_path)
+{
+    char *dir = test_tmpdir(), cwd[4096];
+    strata *s = offline();
+    int rc;
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    test_write(dir, "1_strata_root_probe.sql", "SELECT 'the cwd copy';");
+    ck_assert_int_eq(chdir(dir), 0);
+    /* the path as given: "/1_..." lives in "/", never "./1_..." */
+    rc = strata_add_file(s, "/1_strata_root_probe.sql");
+    ck_assert_int_eq(chdir(cwd), 0);
+    ck_assert_int_eq(rc, STRATA_EIO);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "/1_strata_root_probe.sql: cannot read"));
+    ck_assert_uint_eq(strata_migration_count(s), 0);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+START_TEST(add_file_reads_pair)
+{
+    char *dir = test_tmpdir(), p[512];
+    strata *s = offline();
+    strata_migration_def d;
+    test_write(dir, "7_x.up.sql", "CREATE TABLE x (id int);");
+    test_write(dir, "7_x.down.sql", "DROP TABLE x;");
+    test_write(dir, "8_lone.down.sql", "DROP TABLE y;");
+    snprintf(p, sizeof p, "%s/7_x.up.sql", dir);
+    ck_assert_int_eq(strata_add_file(s, p), STRATA_OK);
+    get(s, 0, &d);
+    ck_assert_str_eq(d.down_sql, "DROP TABLE x;"); /* lint must not call it irreversible */
+    strata_close(s);
+    s = offline();
+    snprintf(p, sizeof p, "%s/7_x.down.sql", dir);
+    ck_assert_int_eq(strata_add_file(s, p), STRATA_OK);
+    get(s, 0, &d);
+    ck_assert_int_eq(d.version, 7);
+    ck_assert_str_eq(d.up_sql, "CREATE TABLE x (id int);");
+    ck_assert_str_eq(d.down_sql, "DROP TABLE x;");
+    snprintf(p, sizeof p, "%s/8_lone.down.sql", dir);
+    ck_assert_int_eq(strata_add_file(s, p), STRATA_EPARSE);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "8_lone.down.sql: down migration without an up"));
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("source");
@@ -300,7 +616,6 @@ Suite *test_suite(void)
     tcase_add_test(tc, bad_duplicate_version);
     tcase_add_test(tc, bad_down_without_up);
     tcase_add_test(tc, bad_unparsable_name);
-    tcase_add_test(tc, bad_empty_up);
     tcase_add_test(tc, bad_nul_byte);
     tcase_add_test(tc, bad_invalid_utf8);
     tcase_add_test(tc, bad_unreadable_file);
@@ -311,6 +626,27 @@ Suite *test_suite(void)
     tc = tcase_create("directives");
     tcase_add_test(tc, directive_values);
     tcase_add_test(tc, api_contract);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("real-directories");
+    tcase_add_test(tc, version_zero_and_range);
+    tcase_add_test(tc, version_out_of_range_file);
+    tcase_add_test(tc, not_migrations_skipped_once);
+    tcase_add_test(tc, digit_names_stay_errors);
+    tcase_add_test(tc, empty_directory_reads_nothing);
+    tcase_add_test(tc, empty_up_loads);
+    tcase_add_test(tc, empty_down_kept);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hangs-and-overflows");
+    tcase_set_timeout(tc, 20); /* a hang fails fast */
+    tcase_add_test(tc, form_feed_after_marker);
+    tcase_add_test(tc, lone_cr_ends_a_line);
+    tcase_add_test(tc, fifo_refused);
+    tcase_add_test(tc, duration_limits);
+    tcase_add_test(tc, non_utf8_file_name);
+    tcase_add_test(tc, down_directives_checked);
+    tcase_add_test(tc, add_nothing_no_leak);
+    tcase_add_test(tc, add_file_root_path);
+    tcase_add_test(tc, add_file_reads_pair);
     suite_add_tcase(s, tc);
     return s;
 }
