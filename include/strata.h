@@ -97,11 +97,37 @@ struct pg_conn;
  * @conn: a libpq PGconn*, borrowed: not closed by strata_close(). It must be
  *        idle (no open transaction). strata leaves it as it was given: no
  *        transaction left open, settings restored, notice receiver restored,
- *        advisory lock released.
+ *        advisory lock released. Every call that talks to the database
+ *        refuses a connection that is not idle (STRATA_EINVAL) rather than
+ *        run in, or commit, the application's transaction. After every
+ *        migration the session is put back: role and session authorization,
+ *        search_path and every setting made with SET (see
+ *        strata_set_conn_notice_receiver for notices).
  * Errors: STRATA_EINVAL (NULL conn or out), STRATA_ECONNECT (bad status).
  * As with strata_open, *out is set when the failure is STRATA_ECONNECT.
  */
 STRATA_API int strata_open_conn(strata **out, struct pg_conn *conn);
+
+struct pg_result;
+/** A libpq notice receiver (the type of PQnoticeReceiver). */
+typedef void (*strata_notice_receiver)(void *arg, const struct pg_result *res);
+/**
+ * strata_set_conn_notice_receiver - name the notice receiver the application
+ * installed on the borrowed connection of @s, with its argument.
+ * libpq cannot report a receiver's argument back, so strata only swaps a
+ * receiver it can put back exactly: libpq's own, or the one named here.
+ * During each call that runs SQL under the migration lock (apply, revert,
+ * force, accept, baseline) strata's receiver turns the migrations' notices
+ * into STRATA_EVENT_NOTICE events; after the call (fn, arg) is back on the
+ * connection, so between calls every notice reaches the application. With
+ * another receiver on the connection than the one named (or none named),
+ * strata leaves it alone: the application receives the migrations' notices
+ * and no NOTICE events are emitted.
+ * @fn: the receiver (NULL: forget a previous one); @arg: its argument,
+ *      borrowed, never dereferenced by strata.
+ * Errors: STRATA_EINVAL (NULL @s, or @s does not borrow its connection).
+ */
+STRATA_API int strata_set_conn_notice_receiver(strata *s, strata_notice_receiver fn, void *arg);
 
 /** strata_close - free the handle and close an owned connection. NULL: no-op. */
 STRATA_API void strata_close(strata *s);

@@ -6,6 +6,47 @@
 
 #include "internal.h"
 
+/* Once per handle, before anything reads or writes the history: a later
+ * search_path (a migration creating the schema "$user" names, or setting
+ * the database's search_path) must not make the next statement, or the
+ * next run, look for the table somewhere else and start a second one.
+ * An existing table the search_path finds wins over current_schema(). */
+int history_resolve(strata *s)
+{
+    char *ident, *lit;
+    sbuf sql;
+    PGresult *r = NULL;
+    int rc;
+    if (s->hist_schema || s->run_schema)
+        return STRATA_OK;
+    ident = pg_ident(s, s->hist_table);
+    lit = ident ? pg_literal(s, ident) : NULL;
+    free(ident);
+    if (!lit)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    sbuf_init(&sql);
+    sbuf_printf(&sql,
+                "SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON "
+                "n.oid = c.relnamespace WHERE c.oid = to_regclass(%s) AND n.nspname NOT LIKE "
+                "'pg\\_temp\\_%%'), current_schema()), current_setting('search_path')",
+                lit);
+    free(lit);
+    rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, &r);
+    sbuf_free(&sql);
+    if (rc)
+        return rc;
+    if (PQgetisnull(r, 0, 0))
+        rc = set_error(s, STRATA_EINVAL,
+                       "no schema for the history table %s: the search_path (%s) names no "
+                       "schema that exists; create one, fix the search_path, or name the "
+                       "schema with --table schema.table / strata_set_history_table",
+                       s->hist_table, PQgetvalue(r, 0, 1));
+    else if (!(s->run_schema = xstrdup(PQgetvalue(r, 0, 0))))
+        rc = set_error(s, STRATA_ENOMEM, "out of memory");
+    PQclear(r);
+    return rc;
+}
+
 char *history_qualified(strata *s)
 {
     sbuf b;
@@ -95,11 +136,15 @@ static void fill_row(hist_row *h, const PGresult *r, int i)
 
 int history_read(strata *s, history *out)
 {
-    char *q = history_qualified(s);
+    char *q;
     sbuf sql;
     pgres_list l;
     int rc;
     history h = {0};
+    /* every call that talks to the database reads the history first */
+    if ((rc = check_conn_idle(s)) || (rc = history_resolve(s)))
+        return rc;
+    q = history_qualified(s);
     if (!q)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     sbuf_init(&sql);

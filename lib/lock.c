@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "internal.h"
 
 static int holder_pid(strata *s, int64_t key)
@@ -23,9 +24,27 @@ static int holder_pid(strata *s, int64_t key)
     return pid;
 }
 
+static int lock_poll(strata *s, int64_t *key_out);
+
+/* The lock, and around the work it guards the borrowed connection's
+ * notices (conn.c): lock_release ends both. */
 int lock_acquire(strata *s, int64_t *key_out)
 {
-    char *schema = s->hist_schema ? pg_literal(s, s->hist_schema) : xstrdup("current_schema()");
+    int rc;
+    if ((rc = check_conn_idle(s)) || (rc = history_resolve(s)))
+        return rc;
+    conn_notices_enter(s);
+    rc = lock_poll(s, key_out);
+    if (rc)
+        conn_notices_leave(s);
+    return rc;
+}
+
+/* Keyed on the history's resolved schema, so every migrator of that table
+ * meets on the same key whatever its search_path. */
+static int lock_poll(strata *s, int64_t *key_out)
+{
+    char *schema = pg_literal(s, s->hist_schema ? s->hist_schema : s->run_schema);
     char *table = pg_literal(s, s->hist_table);
     sbuf sql;
     PGresult *r = NULL;
@@ -39,7 +58,7 @@ int lock_acquire(strata *s, int64_t *key_out)
     }
     sbuf_init(&sql);
     sbuf_printf(&sql,
-                "SELECT k, pg_try_advisory_lock(k), current_schema() FROM (SELECT "
+                "SELECT k, pg_try_advisory_lock(k) FROM (SELECT "
                 "hashtextextended(current_database() || '/' || %s || '/' || %s, 0) AS k) x",
                 schema, table);
     free(schema);
@@ -50,8 +69,6 @@ int lock_acquire(strata *s, int64_t *key_out)
         return rc;
     key = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     bool got = PQgetvalue(r, 0, 1)[0] == 't';
-    free(s->run_schema);
-    s->run_schema = PQgetisnull(r, 0, 2) ? NULL : xstrdup(PQgetvalue(r, 0, 2));
     PQclear(r);
     while (!got) {
         char q[96];
@@ -89,6 +106,7 @@ void lock_release(strata *s, int64_t key)
 {
     char q[96];
     PGresult *r = NULL;
+    conn_notices_leave(s);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
         return; /* the server released it with the session */
     pg_rollback(s);
@@ -96,6 +114,4 @@ void lock_release(strata *s, int64_t key)
     /* keep the error that ended the run: unlocking must not overwrite it */
     if (pg_simple_quiet(s, q, &r) == STRATA_OK)
         PQclear(r);
-    free(s->run_schema);
-    s->run_schema = NULL;
 }

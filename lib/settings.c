@@ -1,7 +1,11 @@
-/* Settings never leak out of a migration: the session values a migration
- * could change (SET without LOCAL persists past COMMIT) are captured before
- * the run and put back after every migration, so the next migration and a
- * borrowed connection see what they had. */
+/* Settings never leak out of a migration: the session state a migration
+ * could change (SET without LOCAL persists past COMMIT; SET ROLE and SET
+ * SESSION AUTHORIZATION too) is captured before the run and put back after
+ * every migration, so the next migration and a borrowed connection see
+ * what they had: the session authorization and role, the guarded settings
+ * below, and every setting made with SET (pg_settings source 'session'),
+ * those the snapshot did not have being reset. Custom "x.y" settings are
+ * not listed by the server and so not reset. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,27 +18,48 @@ static const char *const guarded[] = {
 };
 #define N_GUARDED (sizeof guarded / sizeof guarded[0])
 
-int settings_snapshot(strata *s, settings_snap *out)
+/* Never restored by name: per transaction, or handled first (role). */
+#define NOT_RESTORED "'role', 'session_authorization', 'is_superuser', 'transaction_isolation', " \
+                     "'transaction_read_only', 'transaction_deferrable'"
+
+/* One row: session authorization, role, and "(name, value), ..." of the
+ * guarded and session-set settings, as SQL literals. */
+static int snapshot_query(strata *s, PGresult **r)
 {
-    sbuf q, restore;
-    PGresult *r = NULL;
+    sbuf q;
     int rc;
     sbuf_init(&q);
-    sbuf_puts(&q, "SELECT ");
+    sbuf_puts(&q, "SELECT quote_literal(current_setting('session_authorization')), "
+                  "quote_literal(current_setting('role')), string_agg(format('(%L, %L)', name, "
+                  "current_setting(name)), ', ' ORDER BY name) FROM pg_settings WHERE (source = "
+                  "'session' OR name IN (");
     for (size_t i = 0; i < N_GUARDED; i++)
-        sbuf_printf(&q, "%scurrent_setting('%s')", i ? ", " : "", guarded[i]);
-    rc = q.oom ? STRATA_ENOMEM : pg_simple(s, q.data, &r);
+        sbuf_printf(&q, "%s'%s'", i ? ", " : "", guarded[i]);
+    sbuf_puts(&q, ")) AND name NOT IN (" NOT_RESTORED ")");
+    rc = q.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, q.data, r);
     sbuf_free(&q);
+    return rc;
+}
+
+int settings_snapshot(strata *s, settings_snap *out)
+{
+    sbuf restore;
+    PGresult *r = NULL;
+    int rc = snapshot_query(s, &r);
     if (rc)
         return rc;
+    const char *auth = PQgetvalue(r, 0, 0), *role = PQgetvalue(r, 0, 1), *pairs = PQgetvalue(r, 0, 2);
     sbuf_init(&restore);
-    sbuf_puts(&restore, "SELECT ");
-    for (size_t i = 0; i < N_GUARDED; i++) {
-        char *lit = pg_literal(s, PQgetvalue(r, 0, (int)i));
-        sbuf_printf(&restore, "%sset_config('%s', %s, false)", i ? ", " : "", guarded[i],
-                    lit ? lit : "''");
-        free(lit);
-    }
+    /* who first (SET SESSION AUTHORIZATION also resets the role), then the
+     * settings, which may need those privileges */
+    sbuf_printf(&restore,
+                "SELECT set_config('session_authorization', %s, false) WHERE "
+                "current_setting('session_authorization') <> %s;\n"
+                "SELECT set_config('role', %s, false) WHERE current_setting('role') <> %s;\n"
+                "SELECT count(set_config(n, v, false)) FROM (SELECT name, NULL::text FROM "
+                "pg_settings WHERE source = 'session' AND name NOT IN (" NOT_RESTORED ") AND "
+                "name NOT IN (SELECT n FROM (VALUES %s) k(n, v)) UNION ALL VALUES %s) x(n, v)",
+                auth, auth, role, role, pairs, pairs);
     PQclear(r);
     out->restore_sql = sbuf_take(&restore);
     return out->restore_sql ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
