@@ -199,6 +199,8 @@ STRATA_EXPORT int strata_open_conn(strata **out, struct pg_conn *conn)
         return set_error(s, STRATA_ECONNECT, "the borrowed connection is not usable");
     }
     conn_notices_borrowed(s);
+    if (secret_add(s, PQpass(conn)))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
     return STRATA_OK;
 }
 

@@ -112,6 +112,11 @@ out:
     return rc;
 }
 
+int secret_add(strata *s, const char *pw)
+{
+    return pw ? add_secret(s, pw, strlen(pw)) : STRATA_OK;
+}
+
 void secret_mask(const strata *s, char *msg)
 {
     for (size_t i = 0; i < s->n_secrets; i++) {

@@ -10,6 +10,8 @@
  * a reason in @why that repeats no part of it; STRATA_ENOMEM. */
 int secret_collect(strata *s, const char *conninfo, sbuf *why);
 /* Overwrites with '*' every occurrence of every recorded form in @msg. */
+/* Records @pw (NULL or "": nothing), e.g. a borrowed connection's. */
+int secret_add(strata *s, const char *pw);
 void secret_mask(const strata *s, char *msg);
 void secret_free(strata *s);
 
