@@ -6,12 +6,18 @@
  * libpq's own receiver (which ignores its argument) or the receiver the
  * application named with strata_set_conn_notice_receiver. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn.h"
 
 static void notice_receiver(void *arg, const PGresult *res)
 {
     strata *s = arg;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    /* through a pooler the migration's BEGIN comes inside the transaction
+     * the lock was taken in (pooler.c): its warning is strata's own */
+    if (s->pooled && state && strcmp(state, "25001") == 0)
+        return;
     strata_event ev = event_of(STRATA_EVENT_NOTICE, NULL, PQresultErrorMessage(res));
     ev.version = s->cur_version;
     emit_ev(s, &ev);

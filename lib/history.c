@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pooler.h"
 
 /* Once per handle, before anything reads or writes the history: a later
  * search_path (a migration creating the schema "$user" names, or setting
@@ -202,6 +203,12 @@ int history_create(strata *s)
     if (!q)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     sbuf_init(&sql);
+    if (s->pooled) {
+        /* no session lock through a pooler: a racing migrator's CREATE
+         * ... IF NOT EXISTS would fail on the catalog's unique index */
+        sbuf_puts(&sql, "BEGIN;\n");
+        pooler_lock_sql(s, &sql);
+    }
     if (s->hist_schema) {
         sc = pg_ident(s, s->hist_schema);
         sbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s;\n", sc ? sc : "");
@@ -221,8 +228,8 @@ int history_create(strata *s)
                 "  applied_by text,\n"
                 "  statements_done int,\n"
                 "  failed_statement int,\n"
-                "  error text)",
-                q);
+                "  error text)%s",
+                q, s->pooled ? ";\nCOMMIT" : "");
     free(q);
     rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, NULL);
     sbuf_free(&sql);
@@ -263,7 +270,7 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
                 "INSERT INTO %s (version, name, applied_rank, checksum, checksum_algo, phase, "
                 "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, ",
                 q, (long long)m->version, name);
-    if (s->next_rank > 0)
+    if (s->next_rank > 0 && !s->pooled) /* pooled: ranks are not ours to hand out */
         sbuf_printf(&b, "%lld, ", (long long)s->next_rank++);
     else
         sbuf_printf(&b, "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ", q);

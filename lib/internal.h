@@ -154,6 +154,9 @@ struct strata {
     int32_t last_blocker_pid; /* seen by the watch during the last statement */
     char last_blocker[256];
     bool watch_failed;
+    bool pool_checked;        /* pooler.c: looked for a transaction pooler */
+    bool pooled;              /* ... and found one: no session lock, per-transaction locks */
+    int64_t pool_key;         /* the lock key taken in each migration's transaction */
 };
 
 int set_error(strata *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -248,6 +251,8 @@ char *history_checksum_sql(strata *s, const migration *m);
 
 /* ---- lock (lock.c) ---- */
 int lock_acquire(strata *s, int64_t *key_out);
+/* For force/accept/baseline: no migration runs, nothing to refuse. */
+int lock_acquire_admin(strata *s, int64_t *key_out);
 void lock_release(strata *s, int64_t key);
 
 /* ---- settings guard (settings.c) ---- */

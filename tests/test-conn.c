@@ -425,6 +425,81 @@ START_TEST(borrowed_open_transaction_refused)
 }
 END_TEST
 
+
+/* ---- issue 11.5: through PgBouncer in transaction pooling mode ---- */
+
+/* The bouncer's conninfo for the current test database, or NULL to skip. */
+static const char *bouncer_dsn(void)
+{
+    static char dsn[256];
+    const char *b = test_pgbouncer_start(), *db = strstr(test_db_current(), "dbname=");
+    if (!b)
+        return NULL;
+    ck_assert_ptr_nonnull(db);
+    snprintf(dsn, sizeof dsn, "%s %s", b, db);
+    return dsn;
+}
+
+static long advisory_locks(void)
+{
+    return test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'");
+}
+
+START_TEST(pooler_concurrent_up_each_once)
+{
+    enum { N = 8 };
+    static char ups[N][160];
+    strata_migration_def defs[N];
+    const char *dsn = bouncer_dsn();
+    if (!dsn)
+        return;
+    for (int i = 0; i < N; i++) {
+        if (i == 0)
+            snprintf(ups[i], sizeof ups[i], "CREATE TABLE runs (v int);");
+        else
+            snprintf(ups[i], sizeof ups[i], "CREATE TABLE items_%d (id int);\nINSERT INTO runs "
+                     "VALUES (%d);\nSELECT pg_sleep(0.05);", i, i);
+        defs[i] = (strata_migration_def){i + 1, "m", ups[i], NULL};
+    }
+    pid_t a = test_spawn_apply(dsn, defs, N), b = test_spawn_apply(dsn, defs, N);
+    ck_assert_int_eq(test_wait_apply(a), STRATA_OK);
+    ck_assert_int_eq(test_wait_apply(b), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM runs"), N - 1);
+    ck_assert_int_eq(test_query_long("SELECT count(DISTINCT v) FROM runs"), N - 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), N);
+    ck_assert_int_eq(test_query_long("SELECT count(DISTINCT applied_rank) FROM strata_history"), N);
+    /* no session lock left behind on a pooled server connection */
+    ck_assert_int_eq(advisory_locks(), 0);
+    /* and again: nothing to do, both succeed */
+    a = test_spawn_apply(dsn, defs, N);
+    ck_assert_int_eq(test_wait_apply(a), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM runs"), N - 1);
+}
+END_TEST
+
+START_TEST(pooler_refuses_no_transaction)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (id int);", NULL},
+        {2, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);", NULL}};
+    const char *dsn = bouncer_dsn();
+    strata *s = NULL;
+    if (!dsn)
+        return;
+    ck_assert_int_eq(strata_open(&s, dsn), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EINVAL);
+    const char *msg = strata_errmsg(s);
+    ck_assert_msg(strstr(msg, "2_idx") && strstr(msg, "pooler") && strstr(msg, "connect directly"), "%s", msg);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 't'"), 0);
+    /* the admin commands still work through the pooler */
+    ck_assert_int_eq(strata_force(s, 1, 1), STRATA_OK);
+    strata_close(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 1);
+    ck_assert_int_eq(advisory_locks(), 0);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *su = suite_create("conn");
@@ -453,6 +528,12 @@ Suite *test_suite(void)
     tcase_add_test(tc, borrowed_session_restored);
     tcase_add_test(tc, borrowed_app_role_kept);
     tcase_add_test(tc, borrowed_open_transaction_refused);
+    suite_add_tcase(su, tc);
+
+    tc = tcase_create("pooler");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, pooler_concurrent_up_each_once);
+    tcase_add_test(tc, pooler_refuses_no_transaction);
     suite_add_tcase(su, tc);
     return su;
 }
