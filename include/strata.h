@@ -304,6 +304,12 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * strata_apply - apply pending migrations with version <= @target
  * (STRATA_LATEST for all), one transaction each, under the advisory lock.
  * A run with nothing pending reads the history once and takes no lock.
+ * Through a transaction pooler (e.g. PgBouncer pool_mode=transaction,
+ * detected by the server backend not being the connection's own) no session
+ * lock can hold: each migration takes a transaction-level lock in its own
+ * transaction and skips itself when another migrator applied it meanwhile;
+ * a pending no-transaction, batch or self-managed migration is refused with
+ * STRATA_EINVAL (connect directly to PostgreSQL to apply it).
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.

@@ -12,19 +12,13 @@
  * the database's search_path) must not make the next statement, or the
  * next run, look for the table somewhere else and start a second one.
  * An existing table the search_path finds wins over current_schema(). */
-int history_resolve(strata *s)
+static char *resolve_sql(strata *s)
 {
-    char *ident, *lit;
+    char *ident = pg_ident(s, s->hist_table), *lit = ident ? pg_literal(s, ident) : NULL;
     sbuf sql;
-    PGresult *r = NULL;
-    int rc;
-    if (s->hist_schema || s->run_schema)
-        return STRATA_OK;
-    ident = pg_ident(s, s->hist_table);
-    lit = ident ? pg_literal(s, ident) : NULL;
     free(ident);
     if (!lit)
-        return set_error(s, STRATA_ENOMEM, "out of memory");
+        return NULL;
     sbuf_init(&sql);
     sbuf_printf(&sql,
                 "SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON "
@@ -32,18 +26,35 @@ int history_resolve(strata *s)
                 "'pg\\_temp\\_%%'), current_schema()), current_setting('search_path')",
                 lit);
     free(lit);
-    rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, &r);
-    sbuf_free(&sql);
-    if (rc)
-        return rc;
+    return sbuf_take(&sql);
+}
+
+static int resolve_take(strata *s, const PGresult *r)
+{
     if (PQgetisnull(r, 0, 0))
-        rc = set_error(s, STRATA_EINVAL,
-                       "no schema for the history table %s: the search_path (%s) names no "
-                       "schema that exists; create one, fix the search_path, or name the "
-                       "schema with --table schema.table / strata_set_history_table",
-                       s->hist_table, PQgetvalue(r, 0, 1));
-    else if (!(s->run_schema = xstrdup(PQgetvalue(r, 0, 0))))
-        rc = set_error(s, STRATA_ENOMEM, "out of memory");
+        return set_error(s, STRATA_EINVAL,
+                         "no schema for the history table %s: the search_path (%s) names no "
+                         "schema that exists; create one, fix the search_path, or name the "
+                         "schema with --table schema.table / strata_set_history_table",
+                         s->hist_table, PQgetvalue(r, 0, 1));
+    if (!(s->run_schema = xstrdup(PQgetvalue(r, 0, 0))))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    return STRATA_OK;
+}
+
+int history_resolve(strata *s)
+{
+    char *sql;
+    PGresult *r = NULL;
+    int rc;
+    if (s->hist_schema || s->run_schema)
+        return STRATA_OK;
+    if (!(sql = resolve_sql(s)))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    rc = pg_simple(s, sql, &r);
+    free(sql);
+    if (rc == STRATA_OK)
+        rc = resolve_take(s, r);
     PQclear(r);
     return rc;
 }
@@ -137,18 +148,28 @@ static void fill_row(hist_row *h, const PGresult *r, int i)
 
 int history_read(strata *s, history *out)
 {
-    char *q;
+    char *q, *pre = NULL;
     sbuf sql;
     pgres_list l;
     int rc;
     history h = {0};
+    /* the first read also pins the schema, in the same round trip: the
+     * unqualified name finds the table the resolution names */
+    bool resolving = !s->hist_schema && !s->run_schema;
     /* every call that talks to the database reads the history first */
-    if ((rc = check_conn_idle(s)) || (rc = history_resolve(s)))
+    if ((rc = check_conn_idle(s)))
         return rc;
-    q = history_qualified(s);
-    if (!q)
+    if (resolving && !(pre = resolve_sql(s)))
         return set_error(s, STRATA_ENOMEM, "out of memory");
+    q = history_qualified(s);
+    if (!q) {
+        free(pre);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
     sbuf_init(&sql);
+    if (pre)
+        sbuf_printf(&sql, "%s;\n", pre);
+    free(pre);
     sbuf_printf(&sql,
                 "SELECT version, name, applied_rank, encode(checksum, 'hex'), checksum_algo, "
                 "phase, state, to_char(applied_at AT TIME ZONE 'UTC', "
@@ -162,6 +183,13 @@ int history_read(strata *s, history *out)
     }
     rc = pg_exec(s, sql.data, &l);
     sbuf_free(&sql);
+    if (resolving && l.n > 0 && l.err_index != 0) {
+        int r2 = resolve_take(s, l.items[0]);
+        if (r2) {
+            pgres_list_clear(&l);
+            return r2;
+        }
+    }
     if (rc == STRATA_ESQL && (pg_sqlstate_is(pgres_err(&l), "42P01") ||
                               pg_sqlstate_is(pgres_err(&l), "3F000"))) {
         /* no history table (or schema) yet: nothing applied */

@@ -1,9 +1,11 @@
 /* The handle and its connection: where the history lives, what a
  * connection string may show, and a borrowed connection given back as it
  * was (notice receiver, session, transaction). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -501,6 +503,54 @@ START_TEST(pooler_refuses_no_transaction)
 }
 END_TEST
 
+
+/* The CLI as users run it: two `strata up` at once through the pooler. */
+static pid_t spawn_cli_up(const char *dsn, const char *dir)
+{
+    const char *cli = getenv("STRATA_CLI");
+    ck_assert_ptr_nonnull(cli);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execl(cli, cli, "-q", "-d", dsn, "-m", dir, "up", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+START_TEST(pooler_two_cli_up_runs)
+{
+    const char *dsn = bouncer_dsn();
+    char *dir = test_tmpdir();
+    int st;
+    if (!dsn) {
+        free(dir);
+        return;
+    }
+    test_write(dir, "1_runs.up.sql", "CREATE TABLE runs (v int);");
+    for (int i = 2; i <= 10; i++) {
+        char name[64], sql[160];
+        snprintf(name, sizeof name, "%d_m%d.up.sql", i, i);
+        snprintf(sql, sizeof sql, "CREATE TABLE items_%d (id int);\nINSERT INTO runs VALUES (%d);\n"
+                 "SELECT pg_sleep(0.03);\n", i, i);
+        test_write(dir, name, sql);
+    }
+    pid_t a = spawn_cli_up(dsn, dir), b = spawn_cli_up(dsn, dir);
+    ck_assert_int_eq(waitpid(a, &st, 0), a);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first strata up: status %d", st);
+    ck_assert_int_eq(waitpid(b, &st, 0), b);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "second strata up: status %d", st);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM runs"), 9);
+    ck_assert_int_eq(test_query_long("SELECT count(DISTINCT v) FROM runs"), 9);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 10);
+    ck_assert_int_eq(advisory_locks(), 0);
+    free(dir);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *su = suite_create("conn");
@@ -535,6 +585,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, pooler_concurrent_up_each_once);
     tcase_add_test(tc, pooler_refuses_no_transaction);
+    tcase_add_test(tc, pooler_two_cli_up_runs);
     suite_add_tcase(su, tc);
     return su;
 }
