@@ -339,6 +339,33 @@ START_TEST(borrowed_session_restored)
 }
 END_TEST
 
+
+/* An owned connection: the next migration runs as the connecting role,
+ * not as the one a previous migration switched to. */
+START_TEST(owned_role_not_leaked)
+{
+    char sql[512], up[256];
+    const char *r = role_name();
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s; CREATE ROLE %s; GRANT CREATE ON SCHEMA "
+             "public TO %s; ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO %s",
+             r, r, r, r);
+    test_sql(sql);
+    snprintf(up, sizeof up, "CREATE TABLE a (id int);\nSET ROLE %s;", r);
+    strata_migration_def defs[] = {
+        {1, "role", up, NULL},
+        {2, "who", "CREATE TABLE b AS SELECT current_user::text AS u;", NULL}};
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    apply_ok(s);
+    strata_close(s);
+    char *who = test_query_value("SELECT u FROM b");
+    ck_assert_str_eq(who, "postgres");
+    free(who);
+    snprintf(sql, sizeof sql, "DROP TABLE a, b; DROP OWNED BY %s; DROP ROLE %s", r, r);
+    test_sql(sql);
+}
+END_TEST
+
 /* A role the application set itself is kept, also across a migration that
  * changes it. */
 START_TEST(borrowed_app_role_kept)
@@ -578,6 +605,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, borrowed_default_receiver_events);
     tcase_add_test(tc, borrowed_session_restored);
     tcase_add_test(tc, borrowed_app_role_kept);
+    tcase_add_test(tc, owned_role_not_leaked);
     tcase_add_test(tc, borrowed_open_transaction_refused);
     suite_add_tcase(su, tc);
 
