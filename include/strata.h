@@ -97,11 +97,37 @@ struct pg_conn;
  * @conn: a libpq PGconn*, borrowed: not closed by strata_close(). It must be
  *        idle (no open transaction). strata leaves it as it was given: no
  *        transaction left open, settings restored, notice receiver restored,
- *        advisory lock released.
+ *        advisory lock released. Every call that talks to the database
+ *        refuses a connection that is not idle (STRATA_EINVAL) rather than
+ *        run in, or commit, the application's transaction. After every
+ *        migration the session is put back: role and session authorization,
+ *        search_path and every setting made with SET (see
+ *        strata_set_conn_notice_receiver for notices).
  * Errors: STRATA_EINVAL (NULL conn or out), STRATA_ECONNECT (bad status).
  * As with strata_open, *out is set when the failure is STRATA_ECONNECT.
  */
 STRATA_API int strata_open_conn(strata **out, struct pg_conn *conn);
+
+struct pg_result;
+/** A libpq notice receiver (the type of PQnoticeReceiver). */
+typedef void (*strata_notice_receiver)(void *arg, const struct pg_result *res);
+/**
+ * strata_set_conn_notice_receiver - name the notice receiver the application
+ * installed on the borrowed connection of @s, with its argument.
+ * libpq cannot report a receiver's argument back, so strata only swaps a
+ * receiver it can put back exactly: libpq's own, or the one named here.
+ * During each call that runs SQL under the migration lock (apply, revert,
+ * force, accept, baseline) strata's receiver turns the migrations' notices
+ * into STRATA_EVENT_NOTICE events; after the call (fn, arg) is back on the
+ * connection, so between calls every notice reaches the application. With
+ * another receiver on the connection than the one named (or none named),
+ * strata leaves it alone: the application receives the migrations' notices
+ * and no NOTICE events are emitted.
+ * @fn: the receiver (NULL: forget a previous one); @arg: its argument,
+ *      borrowed, never dereferenced by strata.
+ * Errors: STRATA_EINVAL (NULL @s, or @s does not borrow its connection).
+ */
+STRATA_API int strata_set_conn_notice_receiver(strata *s, strata_notice_receiver fn, void *arg);
 
 /** strata_close - free the handle and close an owned connection. NULL: no-op. */
 STRATA_API void strata_close(strata *s);
@@ -291,6 +317,12 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * strata_apply - apply pending migrations with version <= @target
  * (STRATA_LATEST for all), one transaction each, under the advisory lock.
  * A run with nothing pending reads the history once and takes no lock.
+ * Through a transaction pooler (e.g. PgBouncer pool_mode=transaction,
+ * detected by the server backend not being the connection's own) no session
+ * lock can hold: each migration takes a transaction-level lock in its own
+ * transaction and skips itself when another migrator applied it meanwhile;
+ * a pending no-transaction, batch or self-managed migration is refused with
+ * STRATA_EINVAL (connect directly to PostgreSQL to apply it).
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.

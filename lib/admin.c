@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pooler.h"
 
 typedef int (*admin_fn)(strata *s, const history *h, int64_t version, int32_t flag, sbuf *sql);
 
@@ -18,13 +19,14 @@ static int admin_run(strata *s, int64_t version, int32_t flag, admin_fn fn)
     clear_error(s);
     if ((rc = pg_need_db(s)))
         return rc;
-    if ((rc = lock_acquire(s, &key)))
+    if ((rc = lock_acquire_admin(s, &key)))
         return rc;
     rc = history_read(s, &h);
     if (rc == STRATA_OK && !h.exists)
         rc = history_create(s);
     sbuf_init(&sql);
     sbuf_puts(&sql, "BEGIN;\n");
+    pooler_lock_sql(s, &sql); /* through a pooler the session lock is not held */
     if (rc == STRATA_OK)
         rc = fn(s, &h, version, flag, &sql);
     sbuf_puts(&sql, "COMMIT");

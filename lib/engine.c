@@ -310,13 +310,25 @@ static int enforce_lint(strata *s, const plan *p)
     return res;
 }
 
+/* strata runs its own transactions: on a connection inside the
+ * application's transaction its BEGIN would be ignored and its COMMIT would
+ * commit the application's work. Every call that talks to the database
+ * checks first (history_read, lock_acquire). */
 int check_conn_idle(strata *s)
 {
-    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-        return set_error(s, STRATA_EINVAL,
-                         "the connection has an open transaction; strata runs its own "
-                         "transactions: commit or roll back first");
-    return STRATA_OK;
+    const char *state;
+    switch (PQtransactionStatus(s->conn)) {
+    case PQTRANS_IDLE: return STRATA_OK;
+    case PQTRANS_INTRANS: state = "inside a transaction the application opened"; break;
+    case PQTRANS_INERROR: state = "inside a failed transaction of the application"; break;
+    case PQTRANS_ACTIVE: state = "busy with a query of the application (read its results first)"; break;
+    default: return pg_need_db(s);
+    }
+    return set_error(s, STRATA_EINVAL,
+                     "the connection is %s; strata runs its own transactions and never commits "
+                     "or rolls back the application's: end it with COMMIT or ROLLBACK, then call "
+                     "strata again",
+                     state);
 }
 
 STRATA_EXPORT int strata_apply(strata *s, int64_t target)

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "internal.h"
+#include "secret.h"
 
 STRATA_EXPORT const char *strata_version(void)
 {
@@ -35,31 +37,25 @@ STRATA_EXPORT const char *strata_strerror(int code)
     }
 }
 
-/* Passwords must never reach a message: libpq can echo parts of a
- * connection string back, so every occurrence is masked. */
-static void scrub_secret(const strata *s, char *msg)
-{
-    const char *pw = s->secret;
-    size_t n;
-    char *p;
-    if (!pw || !*pw)
-        return;
-    n = strlen(pw);
-    while ((p = strstr(msg, pw)) != NULL) {
-        memset(p, '*', n);
-    }
-}
-
 int set_error_buf(strata *s, int code, sbuf *b)
 {
     const char *msg = b->oom || !b->data ? "out of memory" : b->data;
+    /* mask the whole message before cutting it: a password across the cut
+     * would otherwise keep its first half */
+    char *masked = s->n_secrets ? xstrdup(msg) : NULL;
+    if (s->n_secrets && !masked)
+        msg = "out of memory (the message was dropped)";
+    else if (masked) {
+        secret_mask(s, masked);
+        msg = masked;
+    }
     snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
     size_t n = strlen(msg);
     if (n >= sizeof s->errmsg - 1 && s->errmsg[sizeof s->errmsg - 2]) {
         /* keep the tail visible: the most useful part is often at the end */
         memcpy(s->errmsg + sizeof s->errmsg - 5, "...", 4);
     }
-    scrub_secret(s, s->errmsg);
+    free(masked);
     return code;
 }
 
@@ -110,14 +106,6 @@ void emit(strata *s, int32_t type, const migration *m, const char *msg)
     emit_ev(s, &ev);
 }
 
-static void notice_receiver(void *arg, const PGresult *res)
-{
-    strata *s = arg;
-    strata_event ev = event_of(STRATA_EVENT_NOTICE, NULL, PQresultErrorMessage(res));
-    ev.version = s->cur_version;
-    emit_ev(s, &ev);
-}
-
 static strata *handle_new(void)
 {
     strata *s = calloc(1, sizeof *s);
@@ -140,23 +128,26 @@ static strata *handle_new(void)
     return s;
 }
 
-static void remember_secret(strata *s, const char *conninfo)
+/* Records the password's forms before anything can show the string; a
+ * string libpq cannot parse is refused here, described without its text. */
+static int check_conninfo(strata *s, const char *conninfo)
 {
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-    PQfreemem(errmsg);
-    if (!opts)
-        return;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-            s->secret = xstrdup(o->val);
+    sbuf why;
+    int rc;
+    sbuf_init(&why);
+    rc = secret_collect(s, conninfo, &why);
+    if (rc == STRATA_EPARSE) {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_printf(&b, "could not connect: %s; check the -d URL, $DATABASE_URL or the PG* "
+                        "environment", why.data ? why.data : "malformed connection string");
+        rc = set_error_buf(s, STRATA_ECONNECT, &b);
+        sbuf_free(&b);
+    } else if (rc) {
+        rc = set_error(s, STRATA_ENOMEM, "out of memory reading the connection string");
     }
-    PQconninfoFree(opts);
-}
-
-static void attach_conn(strata *s)
-{
-    s->prev_notice = PQsetNoticeReceiver(s->conn, notice_receiver, s);
+    sbuf_free(&why);
+    return rc;
 }
 
 STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
@@ -170,7 +161,9 @@ STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
     *out = s;
     if (!conninfo)
         return STRATA_OK;
-    remember_secret(s, conninfo);
+    int rc = check_conninfo(s, conninfo);
+    if (rc)
+        return rc;
     s->conninfo = xstrdup(conninfo);
     s->conn = PQconnectdb(conninfo);
     s->owns_conn = true;
@@ -186,7 +179,7 @@ STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
         sbuf_free(&b);
         return STRATA_ECONNECT;
     }
-    attach_conn(s);
+    conn_notices_owned(s);
     return STRATA_OK;
 }
 
@@ -205,7 +198,9 @@ STRATA_EXPORT int strata_open_conn(strata **out, struct pg_conn *conn)
         s->conn = NULL;
         return set_error(s, STRATA_ECONNECT, "the borrowed connection is not usable");
     }
-    attach_conn(s);
+    conn_notices_borrowed(s);
+    if (secret_add(s, PQpass(conn)))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
     return STRATA_OK;
 }
 
@@ -218,11 +213,11 @@ STRATA_EXPORT void strata_close(strata *s)
         if (s->owns_conn)
             PQfinish(s->conn);
         else
-            PQsetNoticeReceiver(s->conn, s->prev_notice, s->prev_notice_arg);
+            conn_notices_leave(s);
     }
     migset_clear(&s->set);
     free(s->conninfo);
-    free(s->secret);
+    secret_free(s);
     free(s->hist_schema);
     free(s->run_schema);
     free(s->hist_table);
@@ -268,6 +263,8 @@ STRATA_EXPORT int strata_set_history_table(strata *s, const char *name)
     }
     free(s->hist_schema);
     free(s->hist_table);
+    free(s->run_schema); /* resolved again for the new name */
+    s->run_schema = NULL;
     s->hist_schema = schema;
     s->hist_table = table;
     return STRATA_OK;

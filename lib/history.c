@@ -5,6 +5,59 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pooler.h"
+
+/* Once per handle, before anything reads or writes the history: a later
+ * search_path (a migration creating the schema "$user" names, or setting
+ * the database's search_path) must not make the next statement, or the
+ * next run, look for the table somewhere else and start a second one.
+ * An existing table the search_path finds wins over current_schema(). */
+static char *resolve_sql(strata *s)
+{
+    char *ident = pg_ident(s, s->hist_table), *lit = ident ? pg_literal(s, ident) : NULL;
+    sbuf sql;
+    free(ident);
+    if (!lit)
+        return NULL;
+    sbuf_init(&sql);
+    sbuf_printf(&sql,
+                "SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON "
+                "n.oid = c.relnamespace WHERE c.oid = to_regclass(%s) AND n.nspname NOT LIKE "
+                "'pg\\_temp\\_%%'), current_schema()), current_setting('search_path')",
+                lit);
+    free(lit);
+    return sbuf_take(&sql);
+}
+
+static int resolve_take(strata *s, const PGresult *r)
+{
+    if (PQgetisnull(r, 0, 0))
+        return set_error(s, STRATA_EINVAL,
+                         "no schema for the history table %s: the search_path (%s) names no "
+                         "schema that exists; create one, fix the search_path, or name the "
+                         "schema with --table schema.table / strata_set_history_table",
+                         s->hist_table, PQgetvalue(r, 0, 1));
+    if (!(s->run_schema = xstrdup(PQgetvalue(r, 0, 0))))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    return STRATA_OK;
+}
+
+int history_resolve(strata *s)
+{
+    char *sql;
+    PGresult *r = NULL;
+    int rc;
+    if (s->hist_schema || s->run_schema)
+        return STRATA_OK;
+    if (!(sql = resolve_sql(s)))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    rc = pg_simple(s, sql, &r);
+    free(sql);
+    if (rc == STRATA_OK)
+        rc = resolve_take(s, r);
+    PQclear(r);
+    return rc;
+}
 
 char *history_qualified(strata *s)
 {
@@ -95,14 +148,28 @@ static void fill_row(hist_row *h, const PGresult *r, int i)
 
 int history_read(strata *s, history *out)
 {
-    char *q = history_qualified(s);
+    char *q, *pre = NULL;
     sbuf sql;
     pgres_list l;
     int rc;
     history h = {0};
-    if (!q)
+    /* the first read also pins the schema, in the same round trip: the
+     * unqualified name finds the table the resolution names */
+    bool resolving = !s->hist_schema && !s->run_schema;
+    /* every call that talks to the database reads the history first */
+    if ((rc = check_conn_idle(s)))
+        return rc;
+    if (resolving && !(pre = resolve_sql(s)))
         return set_error(s, STRATA_ENOMEM, "out of memory");
+    q = history_qualified(s);
+    if (!q) {
+        free(pre);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
     sbuf_init(&sql);
+    if (pre)
+        sbuf_printf(&sql, "%s;\n", pre);
+    free(pre);
     sbuf_printf(&sql,
                 "SELECT version, name, applied_rank, encode(checksum, 'hex'), checksum_algo, "
                 "phase, state, to_char(applied_at AT TIME ZONE 'UTC', "
@@ -116,6 +183,13 @@ int history_read(strata *s, history *out)
     }
     rc = pg_exec(s, sql.data, &l);
     sbuf_free(&sql);
+    if (resolving && l.n > 0 && l.err_index != 0) {
+        int r2 = resolve_take(s, l.items[0]);
+        if (r2) {
+            pgres_list_clear(&l);
+            return r2;
+        }
+    }
     if (rc == STRATA_ESQL && (pg_sqlstate_is(pgres_err(&l), "42P01") ||
                               pg_sqlstate_is(pgres_err(&l), "3F000"))) {
         /* no history table (or schema) yet: nothing applied */
@@ -157,6 +231,12 @@ int history_create(strata *s)
     if (!q)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     sbuf_init(&sql);
+    if (s->pooled) {
+        /* no session lock through a pooler: a racing migrator's CREATE
+         * ... IF NOT EXISTS would fail on the catalog's unique index */
+        sbuf_puts(&sql, "BEGIN;\n");
+        pooler_lock_sql(s, &sql);
+    }
     if (s->hist_schema) {
         sc = pg_ident(s, s->hist_schema);
         sbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s;\n", sc ? sc : "");
@@ -176,8 +256,8 @@ int history_create(strata *s)
                 "  applied_by text,\n"
                 "  statements_done int,\n"
                 "  failed_statement int,\n"
-                "  error text)",
-                q);
+                "  error text)%s",
+                q, s->pooled ? ";\nCOMMIT" : "");
     free(q);
     rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, NULL);
     sbuf_free(&sql);
@@ -218,7 +298,7 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
                 "INSERT INTO %s (version, name, applied_rank, checksum, checksum_algo, phase, "
                 "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, ",
                 q, (long long)m->version, name);
-    if (s->next_rank > 0)
+    if (s->next_rank > 0 && !s->pooled) /* pooled: ranks are not ours to hand out */
         sbuf_printf(&b, "%lld, ", (long long)s->next_rank++);
     else
         sbuf_printf(&b, "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ", q);

@@ -127,13 +127,14 @@ struct strata {
     PGconn *conn;
     bool owns_conn;
     char *conninfo;           /* for the watcher connection; NULL if none */
-    char *secret;             /* password to mask in messages */
+    char **secrets;           /* every form of the password, masked in messages (secret.c) */
+    size_t n_secrets;
     char errmsg[4096];
     migset set;
 
     /* options */
     char *hist_schema;        /* NULL: current schema */
-    char *run_schema;         /* current schema pinned for the run (migrations may change search_path) */
+    char *run_schema;         /* the history's schema, resolved once per handle (history_resolve) */
     char *hist_table;
     int64_t lock_wait_ms;
     int64_t lock_timeout_ms;
@@ -151,14 +152,21 @@ struct strata {
     strata_event_fn event_fn;
     void *event_payload;
 
-    PQnoticeReceiver prev_notice;
+    PQnoticeReceiver prev_notice;   /* borrowed: the receiver to put back (conn.c) */
     void *prev_notice_arg;
+    bool notice_swapped;            /* strata's receiver is on the borrowed connection */
+    PQnoticeReceiver libpq_notice;  /* libpq's default receiver (its argument is unused) */
+    PQnoticeReceiver app_notice;    /* named by strata_set_conn_notice_receiver */
+    void *app_notice_arg;
     int64_t cur_version;      /* for NOTICE events */
     int64_t next_rank;        /* under the lock: next applied_rank, 0 = unknown */
     PGconn *watch_conn;       /* second connection of the blocker watch */
     int32_t last_blocker_pid; /* seen by the watch during the last statement */
     char last_blocker[256];
     bool watch_failed;
+    bool pool_checked;        /* pooler.c: looked for a transaction pooler */
+    bool pooled;              /* ... and found one: no session lock, per-transaction locks */
+    int64_t pool_key;         /* the lock key taken in each migration's transaction */
 };
 
 int set_error(strata *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -227,6 +235,9 @@ typedef struct history {
     bool exists;
 } history;
 
+/* Pins the history's schema on the handle (once): the named one, else the
+ * schema of the table the search_path finds, else current_schema(). */
+int history_resolve(strata *s);
 char *history_qualified(strata *s);  /* quoted schema.table */
 int history_read(strata *s, history *out);
 void history_clear(history *h);
@@ -250,6 +261,8 @@ char *history_checksum_sql(strata *s, const migration *m);
 
 /* ---- lock (lock.c) ---- */
 int lock_acquire(strata *s, int64_t *key_out);
+/* For force/accept/baseline: no migration runs, nothing to refuse. */
+int lock_acquire_admin(strata *s, int64_t *key_out);
 void lock_release(strata *s, int64_t key);
 
 /* ---- settings guard (settings.c) ---- */

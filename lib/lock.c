@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "internal.h"
+#include "pooler.h"
 
 static int holder_pid(strata *s, int64_t key)
 {
@@ -23,9 +25,40 @@ static int holder_pid(strata *s, int64_t key)
     return pid;
 }
 
+static int lock_poll(strata *s, int64_t *key_out);
+
+/* The lock, and around the work it guards the borrowed connection's
+ * notices (conn.c): lock_release ends both. Through a transaction pooler
+ * only the key is computed: each transaction takes it (pooler.c). */
+static int lock_take(strata *s, int64_t *key_out, bool runs_migrations)
+{
+    int rc;
+    if ((rc = check_conn_idle(s)) || (rc = history_resolve(s)) || (rc = pooler_detect(s)))
+        return rc;
+    if (s->pooled && runs_migrations && (rc = pooler_check_pending(s)))
+        return rc;
+    conn_notices_enter(s);
+    rc = lock_poll(s, key_out);
+    if (rc)
+        conn_notices_leave(s);
+    return rc;
+}
+
 int lock_acquire(strata *s, int64_t *key_out)
 {
-    char *schema = s->hist_schema ? pg_literal(s, s->hist_schema) : xstrdup("current_schema()");
+    return lock_take(s, key_out, true);
+}
+
+int lock_acquire_admin(strata *s, int64_t *key_out)
+{
+    return lock_take(s, key_out, false);
+}
+
+/* Keyed on the history's resolved schema, so every migrator of that table
+ * meets on the same key whatever its search_path. */
+static int lock_poll(strata *s, int64_t *key_out)
+{
+    char *schema = pg_literal(s, s->hist_schema ? s->hist_schema : s->run_schema);
     char *table = pg_literal(s, s->hist_table);
     sbuf sql;
     PGresult *r = NULL;
@@ -39,9 +72,9 @@ int lock_acquire(strata *s, int64_t *key_out)
     }
     sbuf_init(&sql);
     sbuf_printf(&sql,
-                "SELECT k, pg_try_advisory_lock(k), current_schema() FROM (SELECT "
+                "SELECT k, %s FROM (SELECT "
                 "hashtextextended(current_database() || '/' || %s || '/' || %s, 0) AS k) x",
-                schema, table);
+                s->pooled ? "true" : "pg_try_advisory_lock(k)", schema, table);
     free(schema);
     free(table);
     rc = sql.oom ? STRATA_ENOMEM : pg_simple(s, sql.data, &r);
@@ -50,9 +83,8 @@ int lock_acquire(strata *s, int64_t *key_out)
         return rc;
     key = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     bool got = PQgetvalue(r, 0, 1)[0] == 't';
-    free(s->run_schema);
-    s->run_schema = PQgetisnull(r, 0, 2) ? NULL : xstrdup(PQgetvalue(r, 0, 2));
     PQclear(r);
+    s->pool_key = key;
     while (!got) {
         char q[96];
         if (now_ms() - start >= s->lock_wait_ms) {
@@ -89,13 +121,14 @@ void lock_release(strata *s, int64_t key)
 {
     char q[96];
     PGresult *r = NULL;
+    conn_notices_leave(s);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
         return; /* the server released it with the session */
     pg_rollback(s);
+    if (s->pooled)
+        return; /* no session lock was taken */
     snprintf(q, sizeof q, "SELECT pg_advisory_unlock(%lld)", (long long)key);
     /* keep the error that ended the run: unlocking must not overwrite it */
     if (pg_simple_quiet(s, q, &r) == STRATA_OK)
         PQclear(r);
-    free(s->run_schema);
-    s->run_schema = NULL;
 }

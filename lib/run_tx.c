@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pooler.h"
 
 #define PREFIX_STMTS 3 /* BEGIN, SET LOCAL lock_timeout, SET LOCAL statement_timeout */
 
@@ -110,6 +111,11 @@ int run_migration_tx(run_ctx *rc, const migration *m)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
     for (int attempt = 0;; attempt++) {
+        int guard = pooler_tx_guard(rc, m); /* through a transaction pooler: lock + re-check */
+        if (guard) {
+            res = guard > 0 ? STRATA_OK : guard;
+            break;
+        }
         pgres_list l;
         int rc2 = pg_exec(s, sql.data, &l);
         if (rc2 == STRATA_OK) {

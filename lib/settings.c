@@ -1,7 +1,13 @@
-/* Settings never leak out of a migration: the session values a migration
- * could change (SET without LOCAL persists past COMMIT) are captured before
- * the run and put back after every migration, so the next migration and a
- * borrowed connection see what they had. */
+/* Settings never leak out of a migration: the session state a migration
+ * could change (SET without LOCAL persists past COMMIT; SET ROLE and SET
+ * SESSION AUTHORIZATION too) is captured before the run and put back after
+ * every migration, so the next migration sees what it had: the session
+ * authorization and role, and the guarded settings below. A borrowed
+ * connection gets more, as it goes back to the application: every setting
+ * made with SET (pg_settings source 'session') is put back or reset. That
+ * scan of pg_settings costs about ten times the rest, so owned connections
+ * skip it. Custom "x.y" settings are not listed by the server and so not
+ * reset. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,27 +20,56 @@ static const char *const guarded[] = {
 };
 #define N_GUARDED (sizeof guarded / sizeof guarded[0])
 
-int settings_snapshot(strata *s, settings_snap *out)
+/* Never restored by name: per transaction, or handled first (role). */
+#define NOT_RESTORED "'role', 'session_authorization', 'is_superuser', 'transaction_isolation', " \
+                     "'transaction_read_only', 'transaction_deferrable'"
+
+/* One row, as SQL literals: session authorization, role, the settings as
+ * "(name, value), ..." and as "set_config(name, value, false), ...". */
+static int snapshot_query(strata *s, PGresult **r)
 {
-    sbuf q, restore;
-    PGresult *r = NULL;
+    sbuf q;
     int rc;
     sbuf_init(&q);
-    sbuf_puts(&q, "SELECT ");
+    sbuf_printf(&q, "SELECT quote_literal(current_setting('session_authorization')), "
+                    "quote_literal(current_setting('role')), string_agg(format('(%%L, %%L)', name, "
+                    "current_setting(name)), ', '), string_agg(format('set_config(%%L, %%L, false)', "
+                    "name, current_setting(name)), ', ') FROM pg_settings WHERE (%s OR name IN (",
+                s->owns_conn ? "false" : "source = 'session'");
     for (size_t i = 0; i < N_GUARDED; i++)
-        sbuf_printf(&q, "%scurrent_setting('%s')", i ? ", " : "", guarded[i]);
-    rc = q.oom ? STRATA_ENOMEM : pg_simple(s, q.data, &r);
+        sbuf_printf(&q, "%s'%s'", i ? ", " : "", guarded[i]);
+    sbuf_puts(&q, ")) AND name NOT IN (" NOT_RESTORED ")");
+    rc = q.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, q.data, r);
     sbuf_free(&q);
+    return rc;
+}
+
+int settings_snapshot(strata *s, settings_snap *out)
+{
+    sbuf restore;
+    PGresult *r = NULL;
+    int rc = snapshot_query(s, &r);
     if (rc)
         return rc;
+    const char *auth = PQgetvalue(r, 0, 0), *role = PQgetvalue(r, 0, 1);
     sbuf_init(&restore);
-    sbuf_puts(&restore, "SELECT ");
-    for (size_t i = 0; i < N_GUARDED; i++) {
-        char *lit = pg_literal(s, PQgetvalue(r, 0, (int)i));
-        sbuf_printf(&restore, "%sset_config('%s', %s, false)", i ? ", " : "", guarded[i],
-                    lit ? lit : "''");
-        free(lit);
-    }
+    /* who first (SET SESSION AUTHORIZATION also resets the role), then the
+     * settings, which may need those privileges; a target list is
+     * evaluated in order */
+    sbuf_printf(&restore,
+                "SELECT CASE WHEN current_setting('session_authorization') <> %s THEN "
+                "set_config('session_authorization', %s, false) END, CASE WHEN "
+                "current_setting('role') <> %s THEN set_config('role', %s, false) END",
+                auth, auth, role, role);
+    if (s->owns_conn)
+        sbuf_printf(&restore, ", %s", PQgetvalue(r, 0, 3));
+    else
+        sbuf_printf(&restore,
+                    ";\nSELECT count(set_config(n, v, false)) FROM (SELECT name, NULL::text "
+                    "FROM pg_settings WHERE source = 'session' AND name NOT IN (" NOT_RESTORED
+                    ") AND name NOT IN (SELECT n FROM (VALUES %s) k(n, v)) UNION ALL VALUES %s) "
+                    "x(n, v)",
+                    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 2));
     PQclear(r);
     out->restore_sql = sbuf_take(&restore);
     return out->restore_sql ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");

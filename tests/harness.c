@@ -12,6 +12,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 
 static char cluster_dir[64];
 static char bindir[256];
@@ -20,6 +24,8 @@ static char admin_dsn[256];
 static char db_dsn[512];
 static const char *external_dsn;
 static char tmp_root[64];
+static char bouncer_pidfile[128];
+static void bouncer_stop(void);
 
 static bool file_exists(const char *p)
 {
@@ -161,6 +167,7 @@ void harness_stop(void)
     tmp_root[0] = '\0';
     if (!cluster_dir[0])
         return;
+    bouncer_stop();
     char pgctl[300], data[128];
     snprintf(pgctl, sizeof pgctl, "%s/pg_ctl", bindir);
     snprintf(data, sizeof data, "%s/data", cluster_dir);
@@ -317,4 +324,133 @@ int test_wait_apply(pid_t pid)
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st), "migrator %d died (status %d)", (int)pid, st);
     return -WEXITSTATUS(st);
+}
+
+/* ---- PgBouncer in front of the cluster (transaction pooling) ---- */
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool port_open(int port)
+{
+    struct sockaddr_in a = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok;
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static const char *find_pgbouncer(void)
+{
+    const char *env = getenv("STRATA_PGBOUNCER");
+    static const char *const paths[] = {"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer",
+                                        "/usr/local/bin/pgbouncer"};
+    if (env && *env)
+        return file_exists(env) ? env : NULL;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (file_exists(paths[i]))
+            return paths[i];
+    return NULL;
+}
+
+static bool write_bouncer_files(const char *ini, int port)
+{
+    char users[128];
+    snprintf(users, sizeof users, "%s/userlist.txt", cluster_dir);
+    FILE *u = fopen(users, "w"), *f = fopen(ini, "w");
+    if (!u || !f) {
+        if (u)
+            fclose(u);
+        if (f)
+            fclose(f);
+        return false;
+    }
+    fputs("\"postgres\" \"\"\n", u);
+    fprintf(f, "[databases]\n* = host=%s port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\n"
+               "listen_port = %d\nunix_socket_dir =\nauth_type = trust\nauth_file = %s\n"
+               "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 50\n"
+               "ignore_startup_parameters = extra_float_digits\nlogfile = %s/pgbouncer.log\n"
+               "pidfile = %s\n",
+            cluster_dir, port, users, cluster_dir, bouncer_pidfile);
+    fclose(u);
+    return fclose(f) == 0;
+}
+
+const char *test_pgbouncer_start(void)
+{
+    static char dsn[128];
+    char ini[128];
+    const char *bin = find_pgbouncer();
+    char portfile[128];
+    int port = 0;
+    FILE *pf;
+    if (!bin || !cluster_dir[0]) {
+        const char *req = getenv("STRATA_TEST_REQUIRE_PG");
+        ck_assert_msg(!(req && strcmp(req, "1") == 0),
+                      "pgbouncer is not installed (apt-get install pgbouncer), and "
+                      "STRATA_TEST_REQUIRE_PG=1");
+        fprintf(stderr, "SKIP: %s\n", bin ? "PgBouncer needs the harness's own cluster (STRATA_TEST_DSN is set)"
+                                          : "pgbouncer is not installed (apt-get install pgbouncer)");
+        return NULL;
+    }
+    /* test cases run in forked children: the first one starts it for all,
+     * the owner process stops it (harness_stop) */
+    snprintf(portfile, sizeof portfile, "%s/pgbouncer.port", cluster_dir);
+    snprintf(bouncer_pidfile, sizeof bouncer_pidfile, "%s/pgbouncer.pid", cluster_dir);
+    if ((pf = fopen(portfile, "r")) != NULL) {
+        bool ok = fscanf(pf, "%d", &port) == 1;
+        fclose(pf);
+        if (ok && port_open(port)) {
+            snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=postgres", port);
+            return dsn;
+        }
+    }
+    port = free_port();
+    ck_assert_int_gt(port, 0);
+    snprintf(ini, sizeof ini, "%s/pgbouncer.ini", cluster_dir);
+    ck_assert_msg(write_bouncer_files(ini, port), "writing %s", ini);
+    char *argv[] = {(char *)bin, "-d", ini, NULL};
+    ck_assert_msg(run_as_server_user(argv, NULL) == 0, "pgbouncer did not start; see %s/pgbouncer.log",
+                  cluster_dir);
+    for (int i = 0; i < 100 && !port_open(port); i++)
+        usleep(50000);
+    ck_assert_msg(port_open(port), "pgbouncer is not listening; see %s/pgbouncer.log", cluster_dir);
+    if ((pf = fopen(portfile, "w")) != NULL) {
+        fprintf(pf, "%d\n", port);
+        fclose(pf);
+    }
+    snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=postgres", port);
+    return dsn;
+}
+
+static void bouncer_stop(void)
+{
+    FILE *f;
+    int pid = 0;
+    snprintf(bouncer_pidfile, sizeof bouncer_pidfile, "%s/pgbouncer.pid", cluster_dir);
+    f = fopen(bouncer_pidfile, "r");
+    if (f && fscanf(f, "%d", &pid) == 1 && pid > 1)
+        kill((pid_t)pid, SIGTERM); /* only the pgbouncer this harness started */
+    if (f)
+        fclose(f);
+    for (int i = 0; i < 100 && pid > 1 && kill((pid_t)pid, 0) == 0; i++)
+        usleep(20000);
+    bouncer_pidfile[0] = '\0';
 }

@@ -33,6 +33,12 @@ void test_sql(const char *sql);
 char *test_query_value(const char *sql);
 long test_query_long(const char *sql);
 
+/* Starts (once) a PgBouncer in transaction pooling mode in front of the
+ * cluster, on a free loopback port; its conninfo without dbname. NULL (with
+ * a SKIP line) when pgbouncer is not installed and STRATA_TEST_REQUIRE_PG
+ * is unset; a missing pgbouncer fails the test when it is set. */
+const char *test_pgbouncer_start(void);
+
 /* A temporary directory removed at exit; returns its path (malloc'd). */
 char *test_tmpdir(void);
 void test_write(const char *dir, const char *name, const char *content);

@@ -356,7 +356,7 @@ START_TEST(dry_run_touches_nothing)
     ck_assert_ptr_nonnull(strstr(ev.log, "CREATE TABLE a (id int);"));
     ck_assert_ptr_nonnull(strstr(ev.log, "BEGIN;"));
     ck_assert_ptr_nonnull(strstr(ev.log, "lock_timeout = '5000ms'"));
-    ck_assert_ptr_nonnull(strstr(ev.log, "INSERT INTO \"strata_history\""));
+    ck_assert_ptr_nonnull(strstr(ev.log, "INSERT INTO \"public\".\"strata_history\""));
     strata_close(s);
 }
 END_TEST
@@ -397,7 +397,7 @@ START_TEST(foreign_history_table_explained)
     strata *s = test_open();
     ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
-    ck_assert_msg(strstr(strata_errmsg(s), "reading the history table \"strata_history\""), "%s", strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), "reading the history table \"public\".\"strata_history\""), "%s", strata_errmsg(s));
     ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "--table"));
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'a'"), 0);
     strata_close(s);
