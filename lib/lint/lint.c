@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "rules.h"
+#include "size.h"
 
 struct strata_lint_report {
     strata_lint_finding *items;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "columns.h"
 
 /* Type as written, e.g. "varchar(20)", "text", "serial". */
 char *type_text(const PgQuery__TypeName *t)

@@ -1,13 +1,16 @@
 /* The lint rules (design.md section 9): the table of rules with their
  * severity, reason and recipe; helpers shared by the rule families
- * (lint_columns.c, lint_alter.c, lint_objects.c); and the dispatcher that
+ * (columns.c, alter.c, objects.c); and the dispatcher that
  * hands each statement to them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "alter.h"
+#include "objects.h"
+#include "rules.h"
+#include "columns.h"
 
 #define E STRATA_SEVERITY_ERROR
 #define W STRATA_SEVERITY_WARNING

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "objects.h"
 
 static bool has_option(PgQuery__Node *const *opts, size_t n, const char *name)
 {

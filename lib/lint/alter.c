@@ -5,7 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "alter.h"
+#include "columns.h"
 
 static void note_not_valid(lint_ctx *c, const char *rel, const PgQuery__Constraint *k)
 {

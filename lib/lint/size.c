@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "size.h"
 
 #define SMALL_TABLE_BYTES (1024 * 1024)
 
