@@ -1,20 +1,26 @@
 /* Column rules: adding columns (volatile defaults, rewriting types,
- * NOT NULL without default) and what type changes are binary-coercible,
- * from the column types remembered from earlier migrations. */
+ * NOT NULL without default), and the column types remembered from earlier
+ * migrations. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "columns.h"
+#include "quote.h"
+#include "walk.h"
 
-/* Type as written, e.g. "varchar(20)", "text", "serial". */
+/* Type as written, e.g. "varchar(20)", "text", "serial", "int4[]", with
+ * the name quoted as needed ("MyType"); the form live.c reads back. */
 char *type_text(const PgQuery__TypeName *t)
 {
     sbuf b;
     sbuf_init(&b);
-    if (t && t->n_names)
-        sbuf_puts(&b, lint_str(t->names[t->n_names - 1]) ? lint_str(t->names[t->n_names - 1]) : "?");
+    if (t && t->n_names) {
+        char *name = lint_typename(lint_str(t->names[t->n_names - 1]) ? lint_str(t->names[t->n_names - 1]) : "?");
+        sbuf_puts(&b, name ? name : "?");
+        free(name);
+    }
     for (size_t i = 0; t && i < t->n_typmods; i++) {
         const PgQuery__Node *m = t->typmods[i];
         int v = m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case ==
@@ -23,96 +29,67 @@ char *type_text(const PgQuery__TypeName *t)
     }
     if (t && t->n_typmods)
         sbuf_puts(&b, ")");
+    if (t && t->n_array_bounds)
+        sbuf_puts(&b, "[]");
     return sbuf_take(&b);
 }
 
-static bool is_varchar(const char *t)
+char *lint_colkey(const char *rel, const char *col)
 {
-    return strncmp(t, "varchar", 7) == 0;
+    char *q = lint_ident(col ? col : "?");
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_printf(&b, "%s.%s", rel, q ? q : "?");
+    free(q);
+    return sbuf_take(&b);
 }
 
-/* Binary-coercible changes need no rewrite: varchar widening, varchar or
- * text to text, unbounded varchar. */
-bool coercible(const char *old, const char *new_)
+const char *lint_kv_last(const strvec *v, const char *key)
 {
-    if (!old)
-        return false;
-    if (strcmp(old, new_) == 0)
-        return true;
-    if (strcmp(new_, "text") == 0 && (is_varchar(old) || strcmp(old, "text") == 0))
-        return true;
-    if (strcmp(new_, "varchar") == 0 && is_varchar(old))
-        return true;
-    if (is_varchar(old) && is_varchar(new_) && old[7] == '(' && new_[7] == '(')
-        return atoi(new_ + 8) >= atoi(old + 8);
-    return false;
+    size_t n = strlen(key);
+    const char *found = NULL;
+    for (size_t i = 0; i < v->n; i++)
+        if (strncmp(v->items[i], key, n) == 0 && v->items[i][n] == '=')
+            found = v->items[i] + n + 1; /* the latest definition wins */
+    return found;
 }
 
 const char *remembered_type(const lint_ctx *c, const char *rel, const char *col)
 {
-    size_t n = strlen(rel) + strlen(col) + 2;
-    const char *found = NULL;
-    for (size_t i = 0; i < c->mem->coltypes.n; i++) {
-        const char *e = c->mem->coltypes.items[i];
-        if (strncmp(e, rel, strlen(rel)) == 0 && e[strlen(rel)] == '.' &&
-            strncmp(e + strlen(rel) + 1, col, strlen(col)) == 0 && e[n - 1] == '=')
-            found = e + n; /* the latest definition wins */
-    }
-    return found;
+    char *key = lint_colkey(rel, col);
+    const char *t = key ? lint_kv_last(&c->mem->coltypes, key) : NULL;
+    free(key);
+    return t;
 }
 
 void remember_type(lint_ctx *c, const char *rel, const char *col, const PgQuery__TypeName *t)
 {
-    char *tt = type_text(t);
+    char *tt = type_text(t), *key = lint_colkey(rel, col);
     sbuf b;
     sbuf_init(&b);
-    sbuf_printf(&b, "%s.%s=%s", rel, col, tt ? tt : "?");
+    sbuf_printf(&b, "%s=%s", key ? key : "?", tt ? tt : "?");
     if (!b.oom)
         strvec_add(&c->mem->coltypes, b.data);
     sbuf_free(&b);
     free(tt);
+    free(key);
 }
 
 /* Functions whose every call gives a new value: as a default they force
  * PostgreSQL to compute and write it into every existing row. */
-static bool volatile_call(const ProtobufCMessage *m)
+static bool volatile_func(const ProtobufCMessage *m, void *arg)
 {
     static const char *const names[] = {"random", "gen_random_uuid", "uuid_generate_v1",
                                         "uuid_generate_v1mc", "uuid_generate_v4", "clock_timestamp",
                                         "timeofday", "nextval", "txid_current", "setseed"};
-    const ProtobufCMessageDescriptor *d;
-    if (!m)
+    (void)arg;
+    if (m->descriptor != &pg_query__func_call__descriptor)
         return false;
-    d = m->descriptor;
-    if (d == &pg_query__func_call__descriptor) {
-        const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
-        const char *fn = f->n_funcname ? lint_str(f->funcname[f->n_funcname - 1]) : NULL;
-        for (size_t i = 0; fn && i < sizeof names / sizeof names[0]; i++)
-            if (strcasecmp(fn, names[i]) == 0)
-                return true;
-    }
-    /* walk every sub-message through protobuf-c's reflection */
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        const char *base = (const char *)m;
-        if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + fd->quantifier_offset);
-            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + fd->offset);
-            for (size_t k = 0; k < n; k++)
-                if (volatile_call(arr[k]))
-                    return true;
-        } else {
-            if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-                uint32_t which = *(const uint32_t *)(base + fd->quantifier_offset);
-                if (which != fd->id)
-                    continue;
-            }
-            if (volatile_call(*(ProtobufCMessage *const *)(base + fd->offset)))
-                return true;
-        }
-    }
+    const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+    const char *fn = f->n_funcname ? lint_str(f->funcname[f->n_funcname - 1]) : NULL;
+    for (size_t i = 0; fn && i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(fn, names[i]) == 0)
+            return true;
     return false;
 }
 
@@ -141,16 +118,16 @@ void check_add_column(lint_ctx *c, const char *rel, const PgQuery__ColumnDef *cd
     remember_type(c, rel, cd->colname, cd->type_name);
     if (!new_table) {
         if (rewrite)
-            lint_add(c, "add-column-rewrite-type", cd->location, "ADD COLUMN %s %s", cd->colname, tt ? tt : "");
-        else if (dflt && volatile_call((const ProtobufCMessage *)dflt->raw_expr))
+            lint_add(c, "add-column-rewrite-type", cd->location, "ADD COLUMN %s %s", lint_q(c, cd->colname), tt ? tt : "");
+        else if (dflt && lint_walk((const ProtobufCMessage *)dflt->raw_expr, volatile_func, NULL))
             lint_add(c, "add-column-volatile-default", dflt->location,
-                     "ADD COLUMN %s with a volatile DEFAULT", cd->colname);
+                     "ADD COLUMN %s with a volatile DEFAULT", lint_q(c, cd->colname));
         else if (dflt && c->pgv < 11)
             lint_add(c, "add-column-volatile-default", dflt->location,
-                     "ADD COLUMN %s with a DEFAULT on PostgreSQL %d", cd->colname, (int)c->pgv);
+                     "ADD COLUMN %s with a DEFAULT on PostgreSQL %d", lint_q(c, cd->colname), (int)c->pgv);
         if (not_null && !dflt && !rewrite)
             lint_add(c, "add-column-required", cd->location, "ADD COLUMN %s NOT NULL without a default",
-                     cd->colname);
+                     lint_q(c, cd->colname));
     }
     free(tt);
 }

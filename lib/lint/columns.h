@@ -8,7 +8,11 @@
 void remember_type(lint_ctx *c, const char *rel, const char *col, const PgQuery__TypeName *t);
 char *type_text(const PgQuery__TypeName *t);
 const char *remembered_type(const lint_ctx *c, const char *rel, const char *col);
-bool coercible(const char *old, const char *new_);
+/* "rel.col" with col quoted as needed (rel is already): the key of a
+ * column in lint_memory (malloc'd). */
+char *lint_colkey(const char *rel, const char *col);
+/* The value of the last "key=value" entry of @v, or NULL. */
+const char *lint_kv_last(const strvec *v, const char *key);
 void check_add_column(lint_ctx *c, const char *rel, const PgQuery__ColumnDef *cd, bool new_table);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quote.h"
 #include "rules.h"
 #include "size.h"
 
@@ -187,6 +188,7 @@ static void lint_parsed(lint_ctx *c, const PgQuery__ParseResult *pr, int32_t bas
         lint_statement(c, rs->stmt);
         free(c->table);
         c->table = NULL;
+        strvec_free(&c->scratch);
     }
 }
 
@@ -359,6 +361,8 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
         if (!c.silent)
             report_allows(&c);
         free(c.table);
+        strvec_free(&c.scratch);
+        strvec_free(&c.locked);
         strvec_free(&c.created);
         strvec_free(&c.notvalid);
         strvec_free(&c.allow);
@@ -367,6 +371,8 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
     strvec_free(&mem.coltypes);
     strvec_free(&mem.notnull_checks);
     strvec_free(&mem.proven_notnull);
+    strvec_free(&mem.live_tables);
+    strvec_free(&mem.livetypes);
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         lint_grade_by_size(s, rep->items, rep->tables, rep->n);
     for (size_t i = 0; i < rep->n; i++)

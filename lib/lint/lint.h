@@ -17,11 +17,15 @@ void strvec_add(strvec *v, const char *s);
 bool strvec_has(const strvec *v, const char *s);
 void strvec_free(strvec *v);
 
-/* Knowledge that carries from one migration to the next in a run. */
+/* Knowledge that carries from one migration to the next in a run. Table,
+ * column and constraint names in every key are quoted as quote.c prints
+ * them, so that keys compare exactly and cannot collide. */
 typedef struct lint_memory {
     strvec coltypes;        /* "table.column=type" as created */
     strvec notnull_checks;  /* "constraint=table.column" added NOT VALID */
     strvec proven_notnull;  /* "table.column" with a validated IS NOT NULL check */
+    strvec live_tables;     /* tables whose column types were read from the database */
+    strvec livetypes;       /* "table.column=type" as the database has it */
 } lint_memory;
 
 typedef struct lint_ctx {
@@ -42,6 +46,8 @@ typedef struct lint_ctx {
     int32_t ddl_at, dml_at;     /* first DDL / DML on an existing table, -1 */
     int32_t stmt_at;            /* start of the current statement */
     char *table;                /* table the current statement locks, or NULL */
+    strvec locked;              /* tables under ACCESS EXCLUSIVE in this transaction */
+    strvec scratch;             /* quoted names for the current statement's messages */
 } lint_ctx;
 
 /* Names the table the current statement works on (for size grading). */
@@ -54,8 +60,6 @@ int32_t lint_line(const lint_ctx *c, int32_t at);
 /* Shared by the rule families (rules.c, columns.c, alter.c, objects.c). */
 const char *lint_str(const PgQuery__Node *n);
 void lint_strong_lock(lint_ctx *c, bool new_table, bool exclusive, const char *what);
-/* "schema.rel" or "rel" (malloc'd). */
-char *lint_relname(const PgQuery__RangeVar *rv);
 bool lint_is_new(const lint_ctx *c, const PgQuery__RangeVar *rv);
 
 #endif
