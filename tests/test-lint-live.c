@@ -75,6 +75,18 @@ START_TEST(grading_uses_exact_names)
                       f->message);
     }
     strata_lint_report_free(r);
+    /* maintenance statements are graded by their table too */
+    strata_migration_def more[] = {{N + 1, "vac", "VACUUM FULL \"Orders\";", "SELECT 1;"},
+                                   {N + 2, "cluster", "CLUSTER orders USING orders_i;", "SELECT 1;"}};
+    ck_assert_int_eq(strata_add_migrations(s, more, 2), STRATA_OK);
+    ck_assert_int_eq(strata_lint(s, &r), STRATA_OK);
+    const strata_lint_finding *f = find_v(r, N + 1, "table-rewrite-maintenance");
+    ck_assert_msg(f && f->severity == STRATA_SEVERITY_ERROR && strstr(f->message, "(\"Orders\": ~20000 rows"),
+                  "%s", f ? f->message : "no finding");
+    f = find_v(r, N + 2, "table-rewrite-maintenance");
+    ck_assert_msg(f && f->severity == STRATA_SEVERITY_WARNING && strstr(f->message, "(orders: "), "%s",
+                  f ? f->message : "no finding");
+    strata_lint_report_free(r);
     /* up --lint=error stops at the big mixed-case table */
     strata_set_lint_level(s, STRATA_SEVERITY_ERROR);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ELINT);

@@ -357,6 +357,20 @@ START_TEST(unparsed_keeps_checking_the_rest)
 }
 END_TEST
 
+static bool valid_utf8(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    while (*u) {
+        int n = *u < 0x80 ? 0 : (*u & 0xE0) == 0xC0 ? 1 : (*u & 0xF0) == 0xE0 ? 2 : (*u & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0)
+            return false;
+        for (u++; n > 0; n--, u++)
+            if ((*u & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
 /* A syntax error cannot be verified and would fail at run time: an error. */
 START_TEST(unparsed_is_an_error)
 {
@@ -371,6 +385,15 @@ START_TEST(unparsed_is_an_error)
     f = find(r, "unparsed");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    strata_lint_report_free(r);
+    strata_close(s);
+    /* the quoted meta-command is cut short on a character boundary */
+    r = lint_one(&s, "\\echo x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\nCREATE TABLE t (a int);", "SELECT 1;");
+    f = find(r, "unparsed");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(valid_utf8(f->message), "%s", f->message);
     strata_lint_report_free(r);
     strata_close(s);
 }

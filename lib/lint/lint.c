@@ -207,9 +207,11 @@ static char *blank_meta_commands(lint_ctx *c, const char *sql)
             q++;
         if (*q == '\\') {
             char *e = eol ? eol : q + strlen(q);
+            int shown = (int)(e - q > 40 ? 40 : e - q);
+            while (shown > 0 && (q[shown] & 0xC0) == 0x80)
+                shown--; /* never cut a UTF-8 character in two */
             lint_add(c, "unparsed", (int32_t)(q - copy),
-                     "psql meta-command \"%.*s\" is not SQL (the runner sends SQL to the server)",
-                     (int)(e - q > 40 ? 40 : e - q), q);
+                     "psql meta-command \"%.*s\" is not SQL (the runner sends SQL to the server)", shown, q);
             memset(q, ' ', (size_t)(e - q));
         }
         if (!eol)
