@@ -181,6 +181,34 @@ START_TEST(set_types_before_live_types)
 }
 END_TEST
 
+/* The connection lost before linting: the linter still answers, as it
+ * would offline (no grading, no catalog types), instead of failing. */
+START_TEST(lost_connection_lints_offline)
+{
+    strata_migration_def defs[] = {
+        {1, "widen", "ALTER TABLE u ALTER COLUMN name TYPE varchar(200);", "SELECT 1;"},
+        {2, "ix", "CREATE INDEX ON u (name);", "SELECT 1;"},
+    };
+    strata_lint_report *r = NULL;
+    test_sql("CREATE TABLE u (name varchar(100))");
+    strata *s = test_open();
+    ck_assert_int_eq(strata_set_lint_all(s, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+             "AND pid <> pg_backend_pid()");
+    ck_assert_msg(strata_lint(s, &r) == STRATA_OK, "%s", strata_errmsg(s));
+    const strata_lint_finding *f = find_v(r, 1, "alter-column-type");
+    ck_assert_ptr_nonnull(f); /* the old type is unknown offline */
+    ck_assert_ptr_null(strstr(f->message, "(was "));
+    f = find_v(r, 2, "index-not-concurrent");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    ck_assert_msg(strstr(f->message, "rows") == NULL, "%s", f->message);
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("lint-live");
@@ -192,6 +220,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_loop_test(tc, live_types_match_postgres, 0, (int)(sizeof type_cases / sizeof type_cases[0]));
     tcase_add_test(tc, set_types_before_live_types);
+    tcase_add_test(tc, lost_connection_lints_offline);
     suite_add_tcase(s, tc);
     return s;
 }
