@@ -112,6 +112,8 @@ static const struct type_case {
     {"tags", "varchar(20)[]"}, {"tags", "varchar(10)[]"}, {"tags", "varchar(10)"},
     {"ip", "inet"}, {"ip", "cidr"}, {"t", "varchar"}, {"t", "varchar(10)"},
     {"b", "varbit(16)"}, {"b", "varbit"}, {"b", "varbit(4)"},
+    {"\"Email\"", "text USING lower(\"Email\")"}, {"\"Email\"", "text USING \"Email\"::text"},
+    {"\"Email\"", "varchar(600) USING \"Email\""}, {"\"Email\"", "varchar(600) USING 'x'"},
 };
 
 static char *filenode(void)

@@ -100,6 +100,8 @@ static const lint_case cases[] = {
     {"alter-column-type", true, "CREATE TABLE t (name varchar(50));", "ALTER TABLE t ALTER COLUMN name TYPE varchar(20);", DOWN, 0},
     {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE varchar(50);", DOWN, 0},
     {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text;", DOWN, 0},
+    {"alter-column-type", true, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text USING upper(name);", DOWN, 0},
+    {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text USING name::text;", DOWN, 0},
 
     {"rename-column", true, NULL, "ALTER TABLE users RENAME COLUMN email TO mail;", DOWN, 0},
     {"rename-column", true, NULL, "ALTER TABLE users RENAME email TO mail;", DOWN, 0},

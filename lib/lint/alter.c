@@ -78,6 +78,20 @@ static void check_validate(lint_ctx *c, const char *rel, const char *raw)
     }
 }
 
+/* USING the column itself, or a cast of it: the same conversion as none.
+ * Any other expression computes new values, and the table is rewritten. */
+static bool using_keeps_column(const PgQuery__Node *e, const char *col)
+{
+    if (!e)
+        return true;
+    if (e->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        e = e->type_cast->arg;
+    if (!e || e->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || !e->column_ref->n_fields)
+        return false;
+    const char *name = lint_str(e->column_ref->fields[e->column_ref->n_fields - 1]);
+    return name && strcmp(name, col) == 0;
+}
+
 /* ALTER COLUMN TYPE: a rewrite unless PostgreSQL keeps the table as it is
  * for this change; the old type from the migrations read so far, else from
  * the live database. */
@@ -86,11 +100,12 @@ static void check_type_change(lint_ctx *c, const char *rel, const char *col, con
 {
     char *tt = type_text(cd->type_name);
     const char *old = remembered_type(c, rel, col);
+    bool keeps = using_keeps_column(cd->raw_default, col);
     if (!old && !new_table && !c->silent)
         old = lint_live_type(c, rel, col);
-    if (!new_table && tt && !lint_type_change_is_free(old, tt))
-        lint_add(c, "alter-column-type", cd->location, "ALTER COLUMN %s TYPE %s on %s%s%s%s", lint_q(c, col), tt,
-                 rel, old ? " (was " : "", old ? old : "", old ? ")" : "");
+    if (!new_table && tt && !(keeps && lint_type_change_is_free(old, tt)))
+        lint_add(c, "alter-column-type", cd->location, "ALTER COLUMN %s TYPE %s%s on %s%s%s%s", lint_q(c, col), tt,
+                 keeps ? "" : " USING an expression", rel, old ? " (was " : "", old ? old : "", old ? ")" : "");
     remember_type(c, rel, col, cd->type_name);
     free(tt);
 }
