@@ -97,6 +97,38 @@ START_TEST(grading_uses_exact_names)
 }
 END_TEST
 
+/* The longest names there are, quoted: printed whole. */
+START_TEST(long_names_printed_whole)
+{
+    char schema[64], table[64], sql[400], want[300];
+    strata_lint_report *r = NULL;
+    memset(schema, '"', 63); /* 63 quotes: 128 bytes quoted */
+    schema[63] = '\0';
+    memset(table, '"', 7);
+    for (int i = 0; i < 28; i++)
+        memcpy(table + 7 + 2 * i, "\xc3\xa9", 2); /* é */
+    table[63] = '\0';
+    char qs[200] = "\"", qt[200] = "\"";
+    for (const char *p = schema; *p; p++)
+        strncat(qs, *p == '"' ? "\"\"" : (char[]){*p, 0}, sizeof qs - strlen(qs) - 1);
+    for (const char *p = table; *p; p++)
+        strncat(qt, *p == '"' ? "\"\"" : (char[]){*p, 0}, sizeof qt - strlen(qt) - 1);
+    strcat(qs, "\"");
+    strcat(qt, "\"");
+    snprintf(sql, sizeof sql, "CREATE INDEX ON %s.%s (id);", qs, qt);
+    snprintf(want, sizeof want, "(%s.%s is not in the database yet", qs, qt);
+    strata *s = test_open();
+    strata_migration_def d = {1, "long", sql, "SELECT 1;"};
+    ck_assert_int_eq(strata_add_migrations(s, &d, 1), STRATA_OK);
+    ck_assert_int_eq(strata_lint(s, &r), STRATA_OK);
+    const strata_lint_finding *f = find_v(r, 1, "index-not-concurrent");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(strstr(f->message, want) != NULL, "%s", f->message);
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
 /* The column's type as the catalog has it. */
 static const struct type_case {
     const char *col, *type;
@@ -217,6 +249,7 @@ Suite *test_suite(void)
     TCase *tc = tcase_create("names");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, grading_uses_exact_names);
+    tcase_add_test(tc, long_names_printed_whole);
     suite_add_tcase(s, tc);
     tc = tcase_create("types");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
