@@ -445,8 +445,10 @@ typedef struct strata_lint_report strata_lint_report;
  * strata_lint - check migrations with PostgreSQL's parser for patterns that
  * lock or break a live database (rules in doc/safety.md). Without a
  * database every migration is checked; with one, the pending ones (see
- * strata_set_lint_all). Statements the parser cannot read are reported as
- * rule "unparsed", never passed silently.
+ * strata_set_lint_all), lock findings graded by the table's real size and
+ * ALTER COLUMN TYPE judged by the column's type in the catalog (tables
+ * looked up by their exact, quoted name). Statements the parser cannot read
+ * are reported as rule "unparsed" (an error), never passed silently.
  * @out: owned by the caller; free with strata_lint_report_free().
  * Errors: STRATA_EINVAL, STRATA_ENOMEM, STRATA_ESQL (reading the history).
  */

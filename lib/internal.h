@@ -275,7 +275,7 @@ int settings_snapshot(strata *s, settings_snap *out);
 void settings_restore(strata *s, const settings_snap *sn);
 void settings_free(settings_snap *sn);
 
-/* ---- lint (lint.c, lint_rules.c) ---- */
+/* ---- lint (lint/) ---- */
 /* Lints the migrations of @s whose index has want[i] set; the others are
  * read silently for context (tables, column types, validated checks). */
 int lint_run(strata *s, const bool *want, strata_lint_report **out);

@@ -100,6 +100,8 @@ static const lint_case cases[] = {
     {"alter-column-type", true, "CREATE TABLE t (name varchar(50));", "ALTER TABLE t ALTER COLUMN name TYPE varchar(20);", DOWN, 0},
     {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE varchar(50);", DOWN, 0},
     {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text;", DOWN, 0},
+    {"alter-column-type", true, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text USING upper(name);", DOWN, 0},
+    {"alter-column-type", false, "CREATE TABLE t (name varchar(20));", "ALTER TABLE t ALTER COLUMN name TYPE text USING name::text;", DOWN, 0},
 
     {"rename-column", true, NULL, "ALTER TABLE users RENAME COLUMN email TO mail;", DOWN, 0},
     {"rename-column", true, NULL, "ALTER TABLE users RENAME email TO mail;", DOWN, 0},
@@ -147,6 +149,19 @@ static const lint_case cases[] = {
     {"unbatched-dml", false, NULL, "-- strata:batch\nUPDATE users SET active = true WHERE id IN "
                                    "(SELECT id FROM users WHERE active IS NULL LIMIT 1000);", DOWN, 0},
     {"unbatched-dml", false, NULL, "CREATE TABLE t (a int);\nUPDATE t SET a = 1;", DOWN, 0},
+
+    {"batch-update-never-converges", true, NULL, "-- strata:batch\nUPDATE users SET active = true WHERE id IN "
+                                                 "(SELECT id FROM users WHERE created < now() LIMIT 1000);", DOWN, 0},
+    {"batch-update-never-converges", true, NULL, "-- strata:batch\nUPDATE users SET email = lower(email);", DOWN, 0},
+    {"batch-update-never-converges", true, NULL, "-- strata:batch\nUPDATE \"Users\" SET \"Flag\" = 1 WHERE id IN "
+                                                 "(SELECT id FROM \"Users\" WHERE flag IS NULL LIMIT 100);", DOWN, 0},
+    {"batch-update-never-converges", false, NULL, "-- strata:batch\nUPDATE users SET email_lower = lower(email) WHERE id IN "
+                                                  "(SELECT id FROM users u WHERE u.email_lower IS NULL LIMIT 1000);", DOWN, 0},
+    {"batch-update-never-converges", false, NULL, "UPDATE users SET email = lower(email);", DOWN, 0},
+    {"batch-update-never-converges", false, NULL, "-- strata:batch\nDELETE FROM sessions WHERE id IN "
+                                                  "(SELECT id FROM sessions WHERE expired LIMIT 1000);", DOWN, 0},
+    {"batch-update-never-converges", false, NULL, "-- strata:batch\nUPDATE users SET (a, \"B\") = (1, 2) WHERE id IN "
+                                                  "(SELECT id FROM users WHERE \"B\" IS NULL LIMIT 10);", DOWN, 0},
 
     {"transaction-control", true, NULL, "BEGIN;\nCREATE TABLE t (a int);\nCOMMIT;", DOWN, 0},
     {"transaction-control", true, NULL, "CREATE TABLE t (a int);\nROLLBACK;", DOWN, 0},
@@ -253,7 +268,7 @@ START_TEST(every_rule_covered)
         "rename-table", "drop-column", "drop-table", "drop-not-null", "missing-lock-timeout",
         "statement-after-exclusive-lock", "schema-and-data-mixed", "unbatched-dml", "transaction-control",
         "detach-partition-not-concurrent", "enum-value-unordered", "table-rewrite-maintenance",
-        "irreversible", "unparsed"};
+        "irreversible", "unparsed", "batch-update-never-converges"};
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         int yes = 0, no = 0;
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -339,6 +354,172 @@ START_TEST(unparsed_keeps_checking_the_rest)
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->line, 2);
     ck_assert_ptr_nonnull(find(r, "index-not-concurrent")); /* later statements still checked */
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+static bool valid_utf8(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    while (*u) {
+        int n = *u < 0x80 ? 0 : (*u & 0xE0) == 0xC0 ? 1 : (*u & 0xF0) == 0xE0 ? 2 : (*u & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0)
+            return false;
+        for (u++; n > 0; n--, u++)
+            if ((*u & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+/* A syntax error cannot be verified and would fail at run time: an error. */
+START_TEST(unparsed_is_an_error)
+{
+    strata *s;
+    strata_lint_report *r = lint_one(&s, "CREATE TABLE t (a int);\nCREATE TABLEX oops;", "SELECT 1;");
+    const strata_lint_finding *f = find(r, "unparsed");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    strata_lint_report_free(r);
+    strata_close(s);
+    r = lint_one(&s, "\\echo hi\nCREATE TABLE t (a int);", "SELECT 1;");
+    f = find(r, "unparsed");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    strata_lint_report_free(r);
+    strata_close(s);
+    /* the quoted meta-command is cut short on a character boundary */
+    r = lint_one(&s, "\\echo x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\nCREATE TABLE t (a int);", "SELECT 1;");
+    f = find(r, "unparsed");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(valid_utf8(f->message), "%s", f->message);
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+static int count_rule(const strata_lint_report *r, const char *rule)
+{
+    int n = 0;
+    for (size_t i = 0; i < strata_lint_count(r); i++)
+        n += strcmp(strata_lint_get(r, i)->rule, rule) == 0;
+    return n;
+}
+
+/* One finding per lock taken: the first statement that runs under it. */
+START_TEST(exclusive_lock_reported_once)
+{
+    strata *s;
+    strata_lint_report *r = lint_one(&s, "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n"
+                                         "ALTER TABLE users ADD COLUMN c int;\nSELECT 1;\nSELECT 2;", "SELECT 1;");
+    ck_assert_int_eq(count_rule(r, "statement-after-exclusive-lock"), 1);
+    ck_assert_int_eq(find(r, "statement-after-exclusive-lock")->line, 2);
+    strata_lint_report_free(r);
+    strata_close(s);
+    /* two tables, two locks: each reported once */
+    r = lint_one(&s, "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN x int;\nALTER TABLE a ADD COLUMN y int;\n"
+                     "SELECT 1;", "SELECT 1;");
+    ck_assert_int_eq(count_rule(r, "statement-after-exclusive-lock"), 2);
+    strata_lint_report_free(r);
+    strata_close(s);
+    /* "A" and a are two tables */
+    r = lint_one(&s, "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE \"A\" ADD COLUMN x int;\nSELECT 1;", "SELECT 1;");
+    ck_assert_int_eq(count_rule(r, "statement-after-exclusive-lock"), 2);
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+static void assert_message(const strata_lint_report *r, const char *rule, const char *want)
+{
+    const strata_lint_finding *f = find(r, rule);
+    ck_assert_msg(f != NULL, "%s not reported", rule);
+    ck_assert_msg(strstr(f->message, want) != NULL, "%s: \"%s\" not in: %s", rule, want, f->message);
+}
+
+/* Every name is printed as PostgreSQL would need it written: mixed case,
+ * blanks, quotes, keywords and non-ASCII quoted, plain names bare. */
+START_TEST(names_quoted_in_messages)
+{
+    strata *s;
+    strata_lint_report *r = lint_one(&s,
+        "CREATE INDEX i ON \"Orders\" (id);\n"
+        "ALTER TABLE \"Sales\".\"Orders\" ALTER COLUMN \"Email\" SET NOT NULL;\n"
+        "ALTER TABLE \"my table\" DROP COLUMN \"we\"\"ird\";\n"
+        "ALTER TABLE \"café\" RENAME COLUMN a TO \"B\";\n"
+        "UPDATE \"user\" SET x = 1;\n"
+        "ALTER TYPE mood ADD VALUE 'it''s';\n"
+        "ALTER TABLE users ADD CONSTRAINT \"Chk\" CHECK (x > 0);\n"
+        "ALTER TABLE \"Orders\" RENAME TO \"Order s\";\n"
+        "ALTER TABLE users ALTER COLUMN \"Id\" TYPE \"MyType\";\n"
+        "ALTER TABLE users ADD COLUMN \"N\" int NOT NULL;\n"
+        "DROP INDEX \"Uniq\";\n",
+        "SELECT 1;");
+    assert_message(r, "index-not-concurrent", "CREATE INDEX on \"Orders\"");
+    assert_message(r, "set-not-null", "ALTER COLUMN \"Email\" SET NOT NULL on \"Sales\".\"Orders\"");
+    assert_message(r, "drop-column", "DROP COLUMN \"we\"\"ird\" on \"my table\"");
+    assert_message(r, "rename-column", "RENAME COLUMN a to \"B\" on \"café\"");
+    assert_message(r, "unbatched-dml", "UPDATE of \"user\"");
+    assert_message(r, "enum-value-unordered", "ADD VALUE 'it''s'");
+    assert_message(r, "check-without-not-valid", "ADD CHECK \"Chk\" on users");
+    assert_message(r, "rename-table", "RENAME TABLE \"Orders\" to \"Order s\"");
+    assert_message(r, "alter-column-type", "ALTER COLUMN \"Id\" TYPE \"MyType\" on users");
+    assert_message(r, "add-column-required", "ADD COLUMN \"N\" NOT NULL");
+    assert_message(r, "drop-index-not-concurrent", "DROP INDEX \"Uniq\"");
+    strata_lint_report_free(r);
+    strata_close(s);
+    static const char *const one[][3] = {
+        {"VACUUM FULL \"Big\", s.t;", "table-rewrite-maintenance", "VACUUM FULL \"Big\", s.t"},
+        {"CLUSTER \"Big\" USING i;", "table-rewrite-maintenance", "CLUSTER \"Big\""},
+        {"REFRESH MATERIALIZED VIEW \"Mv\";", "table-rewrite-maintenance", "REFRESH MATERIALIZED VIEW \"Mv\""},
+        {"TRUNCATE \"T\", u CASCADE;", "drop-table", "TRUNCATE \"T\", u CASCADE"},
+        {"DROP TABLE \"Sales\".\"T\", x;", "drop-table", "DROP TABLE \"Sales\".\"T\", x"},
+        {"REINDEX TABLE \"Big\";", "reindex-not-concurrent", "REINDEX \"Big\""},
+        {"ALTER TABLE \"P\" DETACH PARTITION \"P1\";", "detach-partition-not-concurrent", "on \"P\""},
+        {"ALTER TABLE t ADD CONSTRAINT \"Fk\" FOREIGN KEY (a) REFERENCES u;", "fk-without-not-valid",
+         "ADD FOREIGN KEY \"Fk\" on t"},
+        {"ALTER TABLE t ADD COLUMN \"Tok\" uuid DEFAULT gen_random_uuid();", "add-column-volatile-default",
+         "ADD COLUMN \"Tok\" with"},
+    };
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
+        r = lint_one(&s, one[i][0], "SELECT 1;");
+        assert_message(r, one[i][1], one[i][2]);
+        strata_lint_report_free(r);
+        strata_close(s);
+    }
+    /* plain lower-case names stay bare */
+    r = lint_one(&s, "CREATE INDEX i ON public.users (email);", "SELECT 1;");
+    assert_message(r, "index-not-concurrent", "CREATE INDEX on public.users");
+    strata_lint_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+/* Names that differ only in case or quoting are different tables; one
+ * with a dot or '=' in it does not get confused with another. */
+START_TEST(names_compared_exactly)
+{
+    strata *s;
+    /* "T" is new; t is not */
+    strata_lint_report *r = lint_one(&s, "CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON t (a);", "SELECT 1;");
+    ck_assert_ptr_nonnull(find(r, "index-not-concurrent"));
+    strata_lint_report_free(r);
+    strata_close(s);
+    r = lint_one(&s, "CREATE TABLE \"T\" (a int);\nCREATE INDEX i ON \"T\" (a);\nDROP TABLE \"T\";", "SELECT 1;");
+    ck_assert_ptr_null(find(r, "index-not-concurrent"));
+    ck_assert_ptr_null(find(r, "drop-table"));
+    strata_lint_report_free(r);
+    strata_close(s);
+    /* remembered column types keyed exactly: a."b.c" (int) is not "a.b".c */
+    strata_migration_def d[] = {{1, "one", "CREATE TABLE a (\"b.c\" int);\nCREATE TABLE \"a.b\" (c varchar(10));", "SELECT 1;"},
+                                {2, "two", "ALTER TABLE a ALTER COLUMN \"b.c\" TYPE varchar(20);", "SELECT 1;"}};
+    ck_assert_int_eq(strata_open(&s, NULL), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, d, 2), STRATA_OK);
+    ck_assert_int_eq(strata_lint(s, &r), STRATA_OK);
+    ck_assert_ptr_nonnull(find(r, "alter-column-type")); /* int to varchar rewrites */
     strata_lint_report_free(r);
     strata_close(s);
 }
@@ -448,6 +629,10 @@ Suite *test_suite(void)
     tcase_add_test(tc, positions_point_at_the_clause);
     tcase_add_test(tc, unparsed_keeps_checking_the_rest);
     tcase_add_test(tc, directory_files_and_pg_version);
+    tcase_add_test(tc, unparsed_is_an_error);
+    tcase_add_test(tc, exclusive_lock_reported_once);
+    tcase_add_test(tc, names_quoted_in_messages);
+    tcase_add_test(tc, names_compared_exactly);
     suite_add_tcase(s, tc);
     tc = tcase_create("corpus");
     tcase_set_timeout(tc, 600);

@@ -3,11 +3,12 @@
  * locking finding gets the table's real size, and its severity drops one
  * level when the table is small, to info when it does not exist yet (it is
  * created by a pending migration, so it is empty when this one runs). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "size.h"
 
 #define SMALL_TABLE_BYTES (1024 * 1024)
 
@@ -48,11 +49,19 @@ static bool query_size(strata *s, const char *table, table_size *out)
     return ok;
 }
 
-static void append(strata_lint_finding *f, const char *note)
+/* Adds " (note)" to the finding's message; the note is built whole, never
+ * cut (a long quoted name cut short could split a UTF-8 character). */
+static void append(strata_lint_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(strata_lint_finding *f, const char *fmt, ...)
 {
     sbuf b;
+    va_list ap;
     sbuf_init(&b);
-    sbuf_printf(&b, "%s (%s)", f->message, note);
+    sbuf_printf(&b, "%s (", f->message);
+    va_start(ap, fmt);
+    sbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    sbuf_puts(&b, ")");
     char *m = sbuf_take(&b);
     if (m) {
         free((char *)f->message);
@@ -78,25 +87,21 @@ void lint_grade_by_size(strata *s, strata_lint_finding *items, char *const *tabl
     bool *known = calloc(n ? n : 1, sizeof *known);
     for (size_t i = 0; sizes && known && i < n; i++) {
         strata_lint_finding *f = &items[i];
-        char note[200];
         if (!tables[i] || !is_graded(f->rule) || !size_of(s, tables, sizes, known, i))
             continue;
         table_size ts = sizes[i];
         if (!ts.exists) {
-            snprintf(note, sizeof note, "%s is not in the database yet: empty when this runs",
-                     tables[i]);
+            append(f, "%s is not in the database yet: empty when this runs", tables[i]);
             f->severity = STRATA_SEVERITY_INFO;
         } else {
             char rows[48] = "rows not counted yet";
             if (ts.rows >= 0)
                 snprintf(rows, sizeof rows, "~%lld rows", (long long)ts.rows);
-            snprintf(note, sizeof note, "%s: %s, %.1f MB%s", tables[i], rows,
-                     (double)ts.bytes / (1024.0 * 1024.0),
-                     ts.bytes < SMALL_TABLE_BYTES ? "; small table, the lock is brief" : "");
+            append(f, "%s: %s, %.1f MB%s", tables[i], rows, (double)ts.bytes / (1024.0 * 1024.0),
+                   ts.bytes < SMALL_TABLE_BYTES ? "; small table, the lock is brief" : "");
             if (ts.bytes < SMALL_TABLE_BYTES && f->severity > STRATA_SEVERITY_INFO)
                 f->severity--;
         }
-        append(f, note);
     }
     free(sizes);
     free(known);

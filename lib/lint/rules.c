@@ -1,13 +1,17 @@
 /* The lint rules (design.md section 9): the table of rules with their
  * severity, reason and recipe; helpers shared by the rule families
- * (lint_columns.c, lint_alter.c, lint_objects.c); and the dispatcher that
+ * (columns.c, alter.c, objects.c); and the dispatcher that
  * hands each statement to them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "alter.h"
+#include "objects.h"
+#include "rules.h"
+#include "columns.h"
+#include "quote.h"
 
 #define E STRATA_SEVERITY_ERROR
 #define W STRATA_SEVERITY_WARNING
@@ -92,6 +96,11 @@ const rule_info lint_rules[] = {
      "UPDATE / DELETE of an existing table in one transaction locks every row it touches and bloats "
      "the table",
      "a `-- strata:batch` migration that changes a bounded number of rows per run"},
+    {"batch-update-never-converges", E,
+     "a batch migration re-runs its UPDATE until it changes 0 rows; rows it changed still match its "
+     "WHERE, so every run changes them again and the batch never ends",
+     "make the WHERE skip rows already done by testing a column the SET changes: UPDATE t SET c = "
+     "v WHERE id IN (SELECT id FROM t WHERE c IS DISTINCT FROM v LIMIT 1000)"},
     {"transaction-control", W,
      "BEGIN / COMMIT / ROLLBACK inside a migration: strata runs it as written, not atomically with "
      "its history row",
@@ -109,8 +118,8 @@ const rule_info lint_rules[] = {
     {"irreversible", I,
      "there is no down SQL, so this migration cannot be rolled back",
      "write the down migration, or allow it on purpose with `-- strata:allow irreversible -- reason`"},
-    {"unparsed", W,
-     "the linter could not verify this statement",
+    {"unparsed", E,
+     "the linter could not verify this statement, and the server will most likely reject it too",
      "check it by hand; if it is valid SQL for a newer PostgreSQL, allow it with `-- strata:allow "
      "unparsed -- reason`"},
     {"allow-unknown-rule", W, "the directive has no effect", "fix the rule id (see doc/safety.md)"},
@@ -126,21 +135,12 @@ const rule_info *lint_rule(const char *id)
     return NULL;
 }
 
-char *lint_relname(const PgQuery__RangeVar *rv)
-{
-    sbuf b;
-    sbuf_init(&b);
-    if (rv && rv->schemaname && *rv->schemaname)
-        sbuf_printf(&b, "%s.", rv->schemaname);
-    sbuf_puts(&b, rv && rv->relname ? rv->relname : "?");
-    return sbuf_take(&b);
-}
-
 bool lint_is_new(const lint_ctx *c, const PgQuery__RangeVar *rv)
 {
-    char *n = lint_relname(rv);
-    bool yes = n && (strvec_has(&c->created, n) || (rv && strvec_has(&c->created, rv->relname)));
+    char *n = lint_relname(rv), *bare = rv && rv->relname ? lint_ident(rv->relname) : NULL;
+    bool yes = n && (strvec_has(&c->created, n) || (bare && strvec_has(&c->created, bare)));
     free(n);
+    free(bare);
     return yes;
 }
 
@@ -157,8 +157,14 @@ void lint_strong_lock(lint_ctx *c, bool new_table, bool exclusive, const char *w
         c->ddl_at = c->stmt_at;
     if (c->lock_timeout_off)
         lint_add(c, "missing-lock-timeout", -1, "%s with lock_timeout disabled", what);
-    if (exclusive && !c->m->d.no_transaction)
-        c->exclusive_at = c->stmt_at;
+    if (!exclusive || c->m->d.no_transaction)
+        return;
+    /* a lock already held is not taken again: report each lock once */
+    if (c->table && strvec_has(&c->locked, c->table))
+        return;
+    if (c->table)
+        strvec_add(&c->locked, c->table);
+    c->exclusive_at = c->stmt_at;
 }
 
 void check_create(lint_ctx *c, const PgQuery__CreateStmt *st)

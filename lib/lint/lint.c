@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "quote.h"
+#include "rules.h"
+#include "size.h"
 
 struct strata_lint_report {
     strata_lint_finding *items;
@@ -186,6 +188,7 @@ static void lint_parsed(lint_ctx *c, const PgQuery__ParseResult *pr, int32_t bas
         lint_statement(c, rs->stmt);
         free(c->table);
         c->table = NULL;
+        strvec_free(&c->scratch);
     }
 }
 
@@ -204,9 +207,11 @@ static char *blank_meta_commands(lint_ctx *c, const char *sql)
             q++;
         if (*q == '\\') {
             char *e = eol ? eol : q + strlen(q);
+            int shown = (int)(e - q > 40 ? 40 : e - q);
+            while (shown > 0 && (q[shown] & 0xC0) == 0x80)
+                shown--; /* never cut a UTF-8 character in two */
             lint_add(c, "unparsed", (int32_t)(q - copy),
-                     "psql meta-command \"%.*s\" is not SQL (the runner sends SQL to the server)",
-                     (int)(e - q > 40 ? 40 : e - q), q);
+                     "psql meta-command \"%.*s\" is not SQL (the runner sends SQL to the server)", shown, q);
             memset(q, ' ', (size_t)(e - q));
         }
         if (!eol)
@@ -358,6 +363,8 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
         if (!c.silent)
             report_allows(&c);
         free(c.table);
+        strvec_free(&c.scratch);
+        strvec_free(&c.locked);
         strvec_free(&c.created);
         strvec_free(&c.notvalid);
         strvec_free(&c.allow);
@@ -366,6 +373,8 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
     strvec_free(&mem.coltypes);
     strvec_free(&mem.notnull_checks);
     strvec_free(&mem.proven_notnull);
+    strvec_free(&mem.live_tables);
+    strvec_free(&mem.livetypes);
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         lint_grade_by_size(s, rep->items, rep->tables, rep->n);
     for (size_t i = 0; i < rep->n; i++)

@@ -5,13 +5,17 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lint.h"
+#include "alter.h"
+#include "columns.h"
+#include "live.h"
+#include "quote.h"
+#include "types.h"
 
 static void note_not_valid(lint_ctx *c, const char *rel, const PgQuery__Constraint *k)
 {
     if (!k->conname)
         return;
-    strvec_add(&c->notvalid, k->conname);
+    strvec_add(&c->notvalid, lint_q(c, k->conname));
     /* CHECK (col IS NOT NULL): the first step of the set-not-null recipe */
     const PgQuery__Node *e = k->raw_expr;
     if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && e &&
@@ -22,7 +26,7 @@ static void note_not_valid(lint_ctx *c, const char *rel, const PgQuery__Constrai
         const char *col = cr->n_fields ? lint_str(cr->fields[cr->n_fields - 1]) : NULL;
         sbuf b;
         sbuf_init(&b);
-        sbuf_printf(&b, "%s=%s.%s", k->conname, rel, col ? col : "?");
+        sbuf_printf(&b, "%s=%s.%s", lint_q(c, k->conname), rel, lint_q(c, col));
         if (!b.oom)
             strvec_add(&c->mem->notnull_checks, b.data);
         sbuf_free(&b);
@@ -31,6 +35,7 @@ static void note_not_valid(lint_ctx *c, const char *rel, const PgQuery__Constrai
 
 static void check_constraint(lint_ctx *c, const char *rel, const PgQuery__Constraint *k, bool new_table)
 {
+    const char *name = k->conname ? lint_q(c, k->conname) : NULL;
     if (k->skip_validation) {
         note_not_valid(c, rel, k);
         return;
@@ -39,68 +44,99 @@ static void check_constraint(lint_ctx *c, const char *rel, const PgQuery__Constr
         return;
     switch (k->contype) {
     case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-        lint_add(c, "fk-without-not-valid", k->location, "ADD FOREIGN KEY on %s without NOT VALID", rel);
+        lint_add(c, "fk-without-not-valid", k->location, "ADD FOREIGN KEY %s%son %s without NOT VALID",
+                 name ? name : "", name ? " " : "", rel);
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-        lint_add(c, "check-without-not-valid", k->location, "ADD CHECK on %s without NOT VALID", rel);
+        lint_add(c, "check-without-not-valid", k->location, "ADD CHECK %s%son %s without NOT VALID",
+                 name ? name : "", name ? " " : "", rel);
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
     case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
         if (!k->indexname || !*k->indexname)
-            lint_add(c, "unique-constraint-direct", k->location, "ADD %s on %s",
-                     k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ? "UNIQUE" : "PRIMARY KEY", rel);
+            lint_add(c, "unique-constraint-direct", k->location, "ADD %s %s%son %s",
+                     k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ? "UNIQUE" : "PRIMARY KEY",
+                     name ? name : "", name ? " " : "", rel);
         break;
     default:
         break;
     }
 }
 
-static void check_validate(lint_ctx *c, const char *rel, const char *name)
+static void check_validate(lint_ctx *c, const char *rel, const char *raw)
 {
-    if (!name)
+    if (!raw)
         return;
+    const char *name = lint_q(c, raw);
     if (strvec_has(&c->notvalid, name) && !c->m->d.no_transaction)
         lint_add(c, "validate-same-transaction", -1, "VALIDATE CONSTRAINT %s in the migration that added it", name);
-    size_t n = strlen(name);
+    size_t n = strlen(name), r = strlen(rel);
     for (size_t i = 0; i < c->mem->notnull_checks.n; i++) {
         const char *e = c->mem->notnull_checks.items[i];
-        if (strncmp(e, name, n) == 0 && e[n] == '=' && strncmp(e + n + 1, rel, strlen(rel)) == 0)
+        if (strncmp(e, name, n) == 0 && e[n] == '=' && strncmp(e + n + 1, rel, r) == 0 && e[n + 1 + r] == '.')
             strvec_add(&c->mem->proven_notnull, e + n + 1);
     }
+}
+
+/* USING the column itself, or a cast of it: the same conversion as none.
+ * Any other expression computes new values, and the table is rewritten. */
+static bool using_keeps_column(const PgQuery__Node *e, const char *col)
+{
+    if (!e)
+        return true;
+    if (e->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        e = e->type_cast->arg;
+    if (!e || e->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || !e->column_ref->n_fields)
+        return false;
+    const char *name = lint_str(e->column_ref->fields[e->column_ref->n_fields - 1]);
+    return name && strcmp(name, col) == 0;
+}
+
+/* ALTER COLUMN TYPE: a rewrite unless PostgreSQL keeps the table as it is
+ * for this change; the old type from the migrations read so far, else from
+ * the live database. */
+static void check_type_change(lint_ctx *c, const char *rel, const char *col, const PgQuery__ColumnDef *cd,
+                              bool new_table)
+{
+    char *tt = type_text(cd->type_name);
+    const char *old = remembered_type(c, rel, col);
+    bool keeps = using_keeps_column(cd->raw_default, col);
+    if (!old && !new_table && !c->silent)
+        old = lint_live_type(c, rel, col);
+    if (!new_table && tt && !(keeps && lint_type_change_is_free(old, tt)))
+        lint_add(c, "alter-column-type", cd->location, "ALTER COLUMN %s TYPE %s%s on %s%s%s%s", lint_q(c, col), tt,
+                 keeps ? "" : " USING an expression", rel, old ? " (was " : "", old ? old : "", old ? ")" : "");
+    remember_type(c, rel, col, cd->type_name);
+    free(tt);
 }
 
 static void check_alter_cmd(lint_ctx *c, const char *rel, const PgQuery__AlterTableCmd *cmd, bool new_table)
 {
     const PgQuery__Node *def = cmd->def;
-    char key[512];
+    const char *col = cmd->name ? lint_q(c, cmd->name) : "?";
+    char *key;
     switch (cmd->subtype) {
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
         if (def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
             check_add_column(c, rel, def->column_def, new_table);
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-        snprintf(key, sizeof key, "%s.%s", rel, cmd->name ? cmd->name : "?");
-        if (!new_table && !(c->pgv >= 12 && strvec_has(&c->mem->proven_notnull, key)))
-            lint_add(c, "set-not-null", -1, "ALTER COLUMN %s SET NOT NULL on %s", cmd->name, rel);
+        key = lint_colkey(rel, cmd->name);
+        if (!new_table && !(c->pgv >= 12 && key && strvec_has(&c->mem->proven_notnull, key)))
+            lint_add(c, "set-not-null", -1, "ALTER COLUMN %s SET NOT NULL on %s", col, rel);
+        free(key);
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
         if (!new_table)
-            lint_add(c, "drop-not-null", -1, "ALTER COLUMN %s DROP NOT NULL on %s", cmd->name, rel);
+            lint_add(c, "drop-not-null", -1, "ALTER COLUMN %s DROP NOT NULL on %s", col, rel);
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
         if (!new_table && c->m->d.phase != STRATA_PHASE_CONTRACT)
-            lint_add(c, "drop-column", -1, "DROP COLUMN %s on %s outside the contract phase", cmd->name, rel);
+            lint_add(c, "drop-column", -1, "DROP COLUMN %s on %s outside the contract phase", col, rel);
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-        if (def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && cmd->name) {
-            char *tt = type_text(def->column_def->type_name);
-            const char *old = remembered_type(c, rel, cmd->name);
-            if (!new_table && tt && !coercible(old, tt))
-                lint_add(c, "alter-column-type", def->column_def->location, "ALTER COLUMN %s TYPE %s on %s%s%s",
-                         cmd->name, tt, rel, old ? " (was " : "", old ? old : "");
-            remember_type(c, rel, cmd->name, def->column_def->type_name);
-            free(tt);
-        }
+        if (def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && cmd->name)
+            check_type_change(c, rel, cmd->name, def->column_def, new_table);
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
         if (def && def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
