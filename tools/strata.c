@@ -1,7 +1,8 @@
 /* strata: the command-line tool, a thin layer over libstrata. This file
- * reads the global options and dispatches; each command is in
- * tools/cmd_NAME.c, the shared context in tools/cli.c. */
-#include <getopt.h>
+ * reads the global options (before or after the command, as every peer
+ * accepts them) and dispatches; each command is in tools/cmd_NAME.c, the
+ * shared context in tools/cli.c. */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@ static const struct {
     {"new", cmd_new},       {"up", cmd_up},         {"down", cmd_down},
     {"redo", cmd_redo},     {"status", cmd_status}, {"verify", cmd_verify},
     {"force", cmd_force},   {"accept", cmd_accept}, {"baseline", cmd_baseline},
-    {"lint", cmd_lint},     {"embed", cmd_embed},
+    {"lint", cmd_lint},     {"embed", cmd_embed},   {"help", cmd_help},
+    /* adopt: another tool's history read into strata's (cmd_adopt.c, to come) */
 };
 
 static cli_cmd_fn find_command(const char *name)
@@ -25,41 +27,128 @@ static cli_cmd_fn find_command(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+enum { G_NONE, G_FLAG, G_VALUE };
+
+/* Whether @a is a global option; for one with a value, *@val is set from
+ * "--opt=value" or left NULL (the value is the next argument). */
+static int global_kind(const char *a, const char **name, const char **val)
 {
-    static const struct option longs[] = {{"database", required_argument, NULL, 'd'},
-                                          {"migrations", required_argument, NULL, 'm'},
-                                          {"table", required_argument, NULL, 'T'},
-                                          {"json", no_argument, NULL, 'j'},
-                                          {"quiet", no_argument, NULL, 'q'},
-                                          {"verbose", no_argument, NULL, 'v'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {"version", no_argument, NULL, 'V'},
-                                          {NULL, 0, NULL, 0}};
-    cli c = {0};
-    int o, rc;
-    c.dir = "./migrations";
-    opterr = 0;
-    while ((o = getopt_long(argc, argv, "+d:m:qvh", longs, NULL)) != -1) {
-        switch (o) {
-        case 'd': c.url = optarg; break;
-        case 'm': c.dir = optarg; break;
-        case 'T': c.table = optarg; break;
-        case 'j': c.json = true; break;
-        case 'q': c.quiet = true; break;
-        case 'v': c.verbose = true; break;
-        case 'h': cli_usage(stdout); return EXIT_OK;
-        case 'V': printf("strata %s\n", strata_version()); return EXIT_OK;
-        default: return cli_usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+    static const char *const with_value[] = {"-d", "--database", "-m", "--migrations", "--table",
+                                             "--lock-wait", "--lock-timeout", "--statement-timeout",
+                                             "--retries"};
+    static const char *const flags[] = {"--json", "-q", "--quiet", "-v", "--verbose"};
+    *val = NULL;
+    *name = a;
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(a, flags[i]) == 0)
+            return G_FLAG;
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++) {
+        size_t n = strlen(with_value[i]);
+        if (strncmp(a, with_value[i], n) != 0)
+            continue;
+        if (a[n] == '\0')
+            return G_VALUE;
+        if (a[n] == '=' && a[1] == '-') {
+            *val = a + n + 1;
+            return G_VALUE;
         }
     }
-    if (optind >= argc)
-        return cli_usage_error("a command is required%s", "");
-    out_style_init(&c.style);
-    cli_cmd_fn fn = find_command(argv[optind]);
-    if (!fn)
-        return cli_usage_error("unknown command '%s'", argv[optind]);
-    rc = fn(&c, argc - optind, argv + optind);
-    strata_close(c.s);
+    return G_NONE;
+}
+
+static int set_duration(cli *c, int64_t *dst, const char *opt, const char *v)
+{
+    *dst = cli_parse_duration(v);
+    if (*dst < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s needs a duration such as 500ms, 30s, 2min, not '%%s'", opt);
+        return cli_usage_error(c, msg, v);
+    }
+    return EXIT_OK;
+}
+
+static int set_global(cli *c, const char *opt, const char *v)
+{
+    if (strcmp(opt, "-d") == 0 || strncmp(opt, "--database", 10) == 0) c->url = v;
+    else if (strcmp(opt, "-m") == 0 || strncmp(opt, "--migrations", 12) == 0) c->dir = v;
+    else if (strncmp(opt, "--table", 7) == 0) c->table = v;
+    else if (strncmp(opt, "--lock-wait", 11) == 0) return set_duration(c, &c->lock_wait_ms, "--lock-wait", v);
+    else if (strncmp(opt, "--lock-timeout", 14) == 0) return set_duration(c, &c->lock_timeout_ms, "--lock-timeout", v);
+    else if (strncmp(opt, "--statement-timeout", 19) == 0)
+        return set_duration(c, &c->statement_timeout_ms, "--statement-timeout", v);
+    else if (strncmp(opt, "--retries", 9) == 0) {
+        int64_t n;
+        if (!cli_parse_version(v, &n) || n > 1000)
+            return cli_usage_error(c, "--retries needs a count from 0 to 1000, not '%s'", v);
+        c->retries = (int32_t)n;
+    } else if (strcmp(opt, "--json") == 0) c->json = true;
+    else if (strcmp(opt, "-q") == 0 || strcmp(opt, "--quiet") == 0) c->quiet = true;
+    else if (strcmp(opt, "-v") == 0 || strcmp(opt, "--verbose") == 0) c->verbose = true;
+    return EXIT_OK;
+}
+
+/* Takes the global options out of argv wherever they are (up to "--"),
+ * leaving the command and its own arguments in @rest. */
+static int parse_globals(cli *c, int argc, char **argv, char **rest, int *nrest, bool *help, bool *version)
+{
+    bool dashdash = false;
+    *nrest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *name, *val;
+        int kind = dashdash ? G_NONE : global_kind(a, &name, &val);
+        if (!dashdash && strcmp(a, "--") == 0 && *nrest > 0)
+            dashdash = true;
+        if (kind == G_VALUE && !val) {
+            if (i + 1 >= argc)
+                return cli_usage_error(c, "%s needs a value", a);
+            val = argv[++i];
+        }
+        if (kind != G_NONE) {
+            int rc = set_global(c, name, val);
+            if (rc)
+                return rc;
+        } else if (*nrest == 0 && strcmp(a, "--version") == 0) {
+            *version = true;
+        } else if (*nrest == 0 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            *help = true;
+        } else if (*nrest == 0 && a[0] == '-') {
+            return cli_usage_error(c, "unknown or incomplete option '%s'", a);
+        } else {
+            rest[(*nrest)++] = argv[i];
+        }
+    }
+    rest[*nrest] = NULL;
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    bool help = false, version = false;
+    int nrest, rc;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    setlocale(LC_CTYPE, ""); /* display widths of UTF-8 names */
+    cli_init(&c);
+    if (!rest)
+        return EXIT_FAIL;
+    rc = parse_globals(&c, argc, argv, rest, &nrest, &help, &version);
+    if (rc == EXIT_OK && version) {
+        printf("strata %s\n", strata_version());
+    } else if (rc == EXIT_OK && help) {
+        cli_usage(stdout);
+    } else if (rc == EXIT_OK && nrest == 0) {
+        rc = cli_usage_error(&c, "a command is required%s", "");
+    } else if (rc == EXIT_OK) {
+        cli_cmd_fn fn = find_command(rest[0]);
+        out_style_init(&c.style);
+        if (!fn) {
+            rc = cli_usage_error(&c, "unknown command '%s'", rest[0]);
+        } else {
+            c.cmd = rest[0];
+            rc = fn(&c, nrest, rest);
+        }
+    }
+    cli_free(&c);
+    free(rest);
     return rc;
 }
