@@ -63,7 +63,7 @@ static void next_version(const char *dir, bool seq, char out[static 32], size_t 
     int digits;
     int64_t newest = newest_version(dir, &digits);
     if (seq) {
-        snprintf(out, n, "%0*lld", digits > 6 && digits < 19 ? digits : 6, (long long)(newest + 1));
+        snprintf(out, n, "%0*lld", digits > 6 && digits < 19 ? digits : 6, (long long)(newest < 0 ? 1 : newest + 1));
         return;
     }
     char ts[32];

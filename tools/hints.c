@@ -1,6 +1,7 @@
 /* Hints that work as written: after a failed revert or verify, the exact
  * command that resolves each row the library named. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hints.h"
@@ -23,10 +24,11 @@ void hint_dirty(cli *c, int64_t version)
 void hint_after_revert(cli *c)
 {
     strata_status_list *st = NULL;
-    const char *msg = strata_errmsg(c->s);
-    char needle[64];
-    if (c->quiet || strata_status(c->s, &st) != STRATA_OK)
+    char needle[64], *msg = strdup(strata_errmsg(c->s)); /* the next call replaces it */
+    if (!msg || c->quiet || strata_status(c->s, &st) != STRATA_OK) {
+        free(msg);
         return;
+    }
     for (size_t i = 0; i < strata_status_count(st); i++) {
         const strata_status_row *r = strata_status_get(st, i);
         snprintf(needle, sizeof needle, "version %lld ", (long long)r->version);
@@ -47,4 +49,5 @@ void hint_after_revert(cli *c)
                             "%.*s.down.sql beside it\n",
                     src, (int)(strlen(src) - 4), src, (int)(strlen(src) - 4), src);
     }
+    free(msg);
 }
