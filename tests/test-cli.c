@@ -142,6 +142,8 @@ START_TEST(dry_run_touches_nothing)
     ck_assert_int_eq(RUN("up", "--dry-run"), 0);
     ck_assert_ptr_nonnull(strstr(out, "CREATE TABLE users (id int);"));
     ck_assert_ptr_nonnull(strstr(out, "BEGIN;"));
+    ck_assert_ptr_nonnull(strstr(out, "-- ==== 1 users ("));
+    ck_assert_ptr_nonnull(strstr(out, "1_users.up.sql): in one transaction"));
     ck_assert(!has_table("users"));
     ck_assert(!has_table("strata_history"));
 }
@@ -669,6 +671,17 @@ START_TEST(lint_strict_after_path_and_embed_names)
 }
 END_TEST
 
+/* 9.16: a file name that is not UTF-8 still gives valid JSON. */
+START_TEST(json_non_utf8_name)
+{
+    char *d = test_tmpdir();
+    test_write(d, "1_caf\xe9.sql", "CREATE TABLE t (id int);\n");
+    ck_assert_int_eq(run_env(NULL, "--json", "lint", d, (char *)NULL), 0);
+    json_check(out, "d[0]['file'].endswith('1_caf\\ufffd.sql')");
+    free(d);
+}
+END_TEST
+
 /* Tests that need the library side (run/src branches); registered after the merge. */
 static void cli_tests_needing_library(TCase *tc);
 
@@ -705,6 +718,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, hints_work_as_written);
     tcase_add_test(tc, quiet_redo_reapplies);
     tcase_add_test(tc, lint_strict_after_path_and_embed_names);
+    tcase_add_test(tc, json_non_utf8_name);
     (void)cli_tests_needing_library;
     suite_add_tcase(s, tc);
     return s;

@@ -13,6 +13,7 @@ void cli_init(cli *c)
     c->lock_wait_ms = c->lock_timeout_ms = c->statement_timeout_ms = -1;
     c->retries = -1;
     c->last_reverted = -1;
+    c->dry_last = -1;
 }
 
 static void done_free(cli_done_list *l)

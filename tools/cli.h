@@ -40,6 +40,7 @@ typedef struct cli {
     int64_t last_reverted;    /* from events: even with -q */
     cli_done_list applied, reverted;
     jw dry;                   /* up/down --dry-run --json: the statements */
+    int64_t dry_last;         /* dry run: the migration whose header is out */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
 } cli;
 

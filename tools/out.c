@@ -23,7 +23,14 @@ void out_live(const out_style *st, const char *msg)
 {
     out_style *w = (out_style *)st; /* the open-line flag is the only mutable part */
     if (st->live) {
-        fprintf(stderr, "\r\033[K%s", msg);
+        /* cut to the terminal's width: a wrapped line cannot be rewritten
+         * in place and would leave debris */
+        int cols = out_term_cols();
+        fputs("\r\033[K", stderr);
+        if (cols > 1)
+            out_fit(stderr, msg, cols - 1);
+        else
+            fputs(msg, stderr);
         w->live_open = true;
     } else {
         fprintf(stderr, "%s\n", msg);
@@ -38,6 +45,21 @@ void out_live_end(const out_style *st)
         fputc('\n', stderr);
         w->live_open = false;
     }
+}
+
+/* Length of the valid UTF-8 sequence at @p, 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+    if (n == 0 || *p > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return n;
 }
 
 void out_json_string(FILE *f, const char *s)
@@ -55,10 +77,19 @@ void out_json_string(FILE *f, const char *s)
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 fprintf(f, "\\u%04x", *p);
-            else
+            } else if (*p >= 0x80) {
+                size_t k = utf8_len(p);
+                if (k == 0) {
+                    fputs("\\ufffd", f); /* not UTF-8: JSON must be */
+                } else {
+                    fwrite(p, 1, k, f);
+                    p += k - 1;
+                }
+            } else {
                 fputc(*p, f);
+            }
         }
     }
     fputc('"', f);
