@@ -682,6 +682,81 @@ START_TEST(json_non_utf8_name)
 }
 END_TEST
 
+/* The docs cannot drift: every "$ " line of README's CLI section and of the
+ * man page's EXAMPLES runs, in order, in a fresh directory and database;
+ * each must exit 0, or N when the line says "# exit N". */
+static int docs_script(const char *doc, const char *start, const char *stop, const char *script)
+{
+    char path[1024], line[2048];
+    snprintf(path, sizeof path, "%s/%s", getenv("STRATA_SOURCE_ROOT"), doc);
+    FILE *in = fopen(path, "r"), *sh = fopen(script, "w");
+    int n = 0, lineno = 0;
+    bool inside = false;
+    ck_assert(in && sh);
+    fputs("export NO_COLOR=1\n", sh);
+    while (fgets(line, sizeof line, in)) {
+        lineno++;
+        if (!inside) {
+            inside = strncmp(line, start, strlen(start)) == 0;
+            continue;
+        }
+        if (strncmp(line, stop, strlen(stop)) == 0)
+            break;
+        if (strncmp(line, "$ ", 2) != 0)
+            continue;
+        char cmd[2048], *w = cmd;
+        for (const char *p = line + 2; *p && *p != '\n'; p++) /* man: "\-" is "-" */
+            if (!(p[0] == '\\' && p[1] == '-'))
+                *w++ = *p;
+        *w = '\0';
+        const char *ex = strstr(cmd, "# exit ");
+        int want = ex ? atoi(ex + 7) : 0;
+        fprintf(sh, "%s\nrc=$?; [ $rc = %d ] || { echo \"%s:%d: exit $rc, want %d\" >&2; exit 1; }\n", cmd, want,
+                doc, lineno, want);
+        n++;
+    }
+    fclose(in);
+    fclose(sh);
+    return n;
+}
+
+static void run_docs(const char *doc, const char *start, const char *stop)
+{
+    char *d = test_tmpdir(), script[512], cmd[2048], clidir[1024];
+    snprintf(script, sizeof script, "%s/examples.sh", d);
+    ck_assert_int_ge(docs_script(doc, start, stop, script), 5);
+    snprintf(clidir, sizeof clidir, "%s", getenv("STRATA_CLI"));
+    *strrchr(clidir, '/') = '\0';
+    setenv("DATABASE_URL", test_db_new(), 1);
+    snprintf(cmd, sizeof cmd, "cd '%s' && PATH='%s':\"$PATH\" bash '%s' >'%s/log' 2>&1", d, clidir, script, d);
+    int rc = system(cmd);
+    unsetenv("DATABASE_URL");
+    if (rc != 0) {
+        char log[512];
+        snprintf(log, sizeof log, "%s/log", d);
+        slurp(log, err, sizeof err);
+    }
+    ck_assert_msg(rc == 0, "%s examples failed:\n%s", doc, err);
+    free(d);
+}
+
+START_TEST(docs_examples_run)
+{
+    run_docs("README.md", "## The CLI", "## ");
+    run_docs("doc/strata.1", ".SH EXAMPLES", ".SH");
+}
+END_TEST
+
+/* README's quick start, as written. */
+START_TEST(readme_quick_start_runs)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "STRATA_BUILDDIR='%s' bash '%s/examples/quickstart.sh' >/dev/null 2>&1",
+             getenv("STRATA_BUILD_ROOT"), getenv("STRATA_SOURCE_ROOT"));
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Tests that need the library side (run/src branches); registered after the merge. */
 static void cli_tests_needing_library(TCase *tc);
 
@@ -719,6 +794,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, quiet_redo_reapplies);
     tcase_add_test(tc, lint_strict_after_path_and_embed_names);
     tcase_add_test(tc, json_non_utf8_name);
+    tcase_add_test(tc, docs_examples_run);
+    tcase_add_test(tc, readme_quick_start_runs);
     (void)cli_tests_needing_library;
     suite_add_tcase(s, tc);
     return s;
