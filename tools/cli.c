@@ -205,14 +205,23 @@ int cli_prepare(cli *c, bool offline, bool need_dir)
     return EXIT_OK;
 }
 
+/* An applied version of the database that the directory also has. */
+static bool any_known_applied(const strata_status_list *st)
+{
+    for (size_t i = 0; i < strata_status_count(st); i++) {
+        int32_t state = strata_status_get(st, i)->state;
+        if (state == STRATA_STATE_APPLIED || state == STRATA_STATE_MODIFIED || state == STRATA_STATE_DIRTY)
+            return true;
+    }
+    return false;
+}
+
 int cli_check_dir_matches(cli *c)
 {
     strata_status_list *st = NULL;
     size_t unknown = 0;
     int64_t first = -1;
     int rc;
-    if (strata_migration_count(c->s) > 0)
-        return EXIT_OK;
     if ((rc = strata_status(c->s, &st)))
         return cli_fail(c, rc, "status");
     for (size_t i = 0; i < strata_status_count(st); i++) {
@@ -220,11 +229,18 @@ int cli_check_dir_matches(cli *c)
         if (r->state == STRATA_STATE_UNKNOWN && unknown++ == 0)
             first = r->version;
     }
+    bool wrong = unknown && !any_known_applied(st);
     strata_status_free(st);
-    if (!unknown)
+    if (!wrong)
         return EXIT_OK;
+    if (strata_migration_count(c->s) == 0)
+        return cli_error(c, "io",
+                         "%s holds no migrations, but the database has %zu applied (version %lld first); "
+                         "is -m pointing at the right directory?",
+                         c->dir, unknown, (long long)first);
     return cli_error(c, "io",
-                     "%s holds no migrations, but the database has %zu applied (version %lld first); "
-                     "is -m pointing at the right directory?",
-                     c->dir, unknown, (long long)first);
+                     "none of the %zu versions applied in the database (version %lld first) is in %s; "
+                     "is -m pointing at the right directory? (if they were removed on purpose: "
+                     "`strata force V --pending` for each)",
+                     unknown, (long long)first, c->dir);
 }

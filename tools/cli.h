@@ -65,8 +65,8 @@ int cli_fail(cli *c, int rc, const char *what);
 int cli_error(cli *c, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Opens the handle: database (unless @offline) and migrations directory. */
 int cli_prepare(cli *c, bool offline, bool need_dir);
-/* An empty (or wrong) directory while the database has applied versions is
- * an error naming the directory. */
+/* An empty or wrong directory (none of the database's applied versions in
+ * it) while the database has applied versions is an error naming it. */
 int cli_check_dir_matches(cli *c);
 /* Whether stdout gets human text (not --json and not quiet). */
 bool cli_chatty(const cli *c);
