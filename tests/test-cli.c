@@ -421,6 +421,29 @@ START_TEST(batch_progress_throttled_off_terminal)
 }
 END_TEST
 
+/* 10.15: on a narrow terminal the progress line is cut to its width. */
+START_TEST(progress_fits_narrow_terminal)
+{
+    char cmd[2048], path[300];
+    test_write(mdir, "3_t.sql", "CREATE TABLE big AS SELECT g AS id, false AS done FROM generate_series(1, 50) g;\n");
+    test_write(mdir, "4_fill.sql", "-- strata:batch\nUPDATE big SET done = true WHERE id IN (SELECT id FROM big WHERE NOT done LIMIT 10);\n");
+    snprintf(path, sizeof path, "%s/../pty.log", mdir);
+    snprintf(cmd, sizeof cmd, "NO_COLOR=1 script -qec \"stty cols 30; '%s' -d '%s' -m '%s' up\" /dev/null >'%s' 2>&1",
+             getenv("STRATA_CLI"), test_db_current(), mdir, path);
+    ck_assert_int_eq(system(cmd), 0);
+    slurp(path, out, sizeof out);
+    ck_assert_ptr_nonnull(strstr(out, "batch 1"));
+    /* every piece written after "\r\033[K" fits in 29 columns */
+    for (const char *p = out; (p = strstr(p, "\r\033[K")) != NULL;) {
+        p += 4;
+        int cols = 0;
+        for (const char *q = p; *q && *q != '\r' && *q != '\n'; q++)
+            cols += ((unsigned char)*q & 0xc0) != 0x80;
+        ck_assert_msg(cols <= 29, "%d columns on a 30-column terminal: %.60s", cols, p);
+    }
+}
+END_TEST
+
 /* 10.5: Ctrl-C says where the run stopped. */
 START_TEST(interrupt_says_where)
 {
@@ -785,6 +808,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, up_to_and_phase_say_what_is_pending);
     tcase_add_test(tc, batch_progress_throttled_off_terminal);
     tcase_add_test(tc, interrupt_says_where);
+    tcase_add_test(tc, progress_fits_narrow_terminal);
     tcase_add_test(tc, up_shows_lint_errors_lint_says_what);
     tcase_add_test(tc, new_twice_and_nested_dir);
     tcase_add_test(tc, global_options_anywhere);
