@@ -585,6 +585,8 @@ START_TEST(json_everywhere)
     char *d = test_tmpdir();
     ck_assert_int_eq(run_env(NULL, "--json", "-m", d, "new", "x", (char *)NULL), 0);
     json_check(out, "len(d['files']) == 2 and d['files'][0].endswith('_x.up.sql') and d['version'] > 0");
+    ck_assert_int_eq(run_env(NULL, "--json", "lint", "/nonexistent/1_x.sql", (char *)NULL), 1);
+    json_check(out, "d['error']['code'] == 'io' and '/nonexistent/1_x.sql' in d['error']['message']");
     free(d);
 }
 END_TEST

@@ -70,7 +70,7 @@ bool cli_chatty(const cli *c)
     return !c->json && !c->quiet;
 }
 
-static void json_error(const char *code, const char *message)
+void cli_json_error(const char *code, const char *message)
 {
     jw w;
     jw_init(&w, stdout);
@@ -96,7 +96,7 @@ int cli_usage_error(cli *c, const char *fmt, const char *arg)
     else
         fputs("try 'strata --help'\n", stderr);
     if (c && c->json)
-        json_error("usage", msg);
+        cli_json_error("usage", msg);
     return EXIT_USAGE;
 }
 
@@ -138,7 +138,7 @@ int64_t cli_parse_duration(const char *s)
 }
 
 /* Stable names of the error codes for JSON (documented in strata(1)). */
-static const char *code_name(int rc)
+const char *cli_code_name(int rc)
 {
     static const char *const names[] = {"ok",       "error",     "nomem",    "invalid",   "connect",
                                         "sql",      "io",        "parse",    "duplicate", "locked",
@@ -154,13 +154,13 @@ static int fail_code(cli *c, const char *code, const char *what, const char *msg
     fprintf(stderr, "%sstrata%s%s:%s %s\n", c->style.red, what && *what ? ": " : "", what ? what : "",
             c->style.reset, msg);
     if (c->json)
-        json_error(code, msg);
+        cli_json_error(code, msg);
     return EXIT_FAIL;
 }
 
 int cli_fail(cli *c, int rc, const char *what)
 {
-    return fail_code(c, code_name(rc), what, strata_errmsg(c->s));
+    return fail_code(c, cli_code_name(rc), what, strata_errmsg(c->s));
 }
 
 int cli_error(cli *c, const char *code, const char *fmt, ...)

@@ -63,6 +63,10 @@ int64_t cli_parse_duration(const char *s);
 int cli_fail(cli *c, int rc, const char *what);
 /* An error of the CLI itself (not the library's): text or JSON; EXIT_FAIL. */
 int cli_error(cli *c, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"error": {"code": @code, "message": @message}} on stdout. */
+void cli_json_error(const char *code, const char *message);
+/* The stable JSON name of a STRATA_E* code ("checksum", "sql", ...). */
+const char *cli_code_name(int rc);
 /* Opens the handle: database (unless @offline) and migrations directory. */
 int cli_prepare(cli *c, bool offline, bool need_dir);
 /* An empty or wrong directory (none of the database's applied versions in

@@ -153,6 +153,8 @@ static int lint_run(int argc, char **argv, const char *dir, bool json, const cha
         rc = strata_lint(s, &r);
     if (rc) {
         fprintf(stderr, "strata lint: %s\n", strata_errmsg(s));
+        if (json)
+            cli_json_error(cli_code_name(rc), strata_errmsg(s));
         strata_close(s);
         return 1;
     }
