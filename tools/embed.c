@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,19 +33,21 @@ int embed_parse_args(embed_opts *o, int argc, char **argv, FILE *err)
                                           {"symbol", required_argument, NULL, 's'},
                                           {"depfile", required_argument, NULL, 'd'},
                                           {"help", no_argument, NULL, 'h'},
+                                          {"version", no_argument, NULL, 'V'},
                                           {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof *o);
     o->symbol = "strata_migrations";
-    optind = 1;
+    optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
         switch (c) {
         case 'o': o->out_c = optarg; break;
         case 'H': o->out_h = optarg; break;
         case 's': o->symbol = optarg; break;
         case 'd': o->depfile = optarg; break;
         case 'h': embed_usage(stdout, argv[0]); return 3;
+        case 'V': printf("strata-embed %s\n", strata_version()); return 3;
         default:
             fprintf(err, "%s: unknown or incomplete option '%s'\n", argv[0], argv[optind - 1]);
             embed_usage(err, argv[0]);
@@ -57,6 +60,10 @@ int embed_parse_args(embed_opts *o, int argc, char **argv, FILE *err)
         return 2;
     }
     o->dir = argv[optind];
+    if (!*o->symbol) {
+        fprintf(err, "%s: --symbol '' is not a C identifier\n", argv[0]);
+        return 2;
+    }
     for (const char *p = o->symbol; *p; p++) {
         if (!(isalnum((unsigned char)*p) || *p == '_') || isdigit((unsigned char)o->symbol[0])) {
             fprintf(err, "%s: --symbol '%s' is not a C identifier\n", argv[0], o->symbol);
@@ -92,6 +99,19 @@ static void put_literal(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The source path as a comment: a path may hold anything, so a byte that
+ * could end the comment early ("*" "/", or "*" "\\" newline "/", a line
+ * splice) or is not printable ASCII is written as '?'. */
+static void put_comment(FILE *f, const char *src)
+{
+    fputs("/* ", f);
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        bool unsafe = *p < 0x20 || *p >= 0x7f || *p == '\\' || (*p == '*' && p[1] == '/');
+        fputc(unsafe ? '?' : *p, f);
+    }
+    fputs(" */\n", f);
+}
+
 static void put_array(FILE *f, const char *s)
 {
     size_t n = strlen(s);
@@ -125,8 +145,7 @@ static int write_source(const embed_opts *o, const strata *s, FILE *f)
         strata_migration_def d;
         strata_migration_get(s, i, &d);
         const char *src = strata_migration_source(s, i);
-        if (!strstr(src, "*/"))
-            fprintf(f, "/* %s */\n", src);
+        put_comment(f, src);
         put_text(f, o->symbol, d.version, "up", d.up_sql);
         if (d.down_sql)
             put_text(f, o->symbol, d.version, "down", d.down_sql);

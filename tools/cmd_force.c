@@ -1,0 +1,7 @@
+/* strata force: see cli_version_command. */
+#include "cli.h"
+
+int cmd_force(cli *c, int argc, char **argv)
+{
+    return cli_version_command(c, argc, argv, "force");
+}

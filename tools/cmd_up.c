@@ -1,0 +1,185 @@
+/* strata up: apply pending migrations. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lintcmd.h"
+
+#define LINT_SHOW (-3) /* default: print the errors of what is applied, do not block */
+
+typedef struct up_opts {
+    int64_t to;
+    int32_t phase;
+    int dry, ooo, resume, single, lint;
+} up_opts;
+
+static int parse(cli *c, up_opts *u, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"to", required_argument, NULL, 't'},           {"phase", required_argument, NULL, 'p'},
+        {"dry-run", no_argument, NULL, 'n'},            {"allow-out-of-order", no_argument, NULL, 'o'},
+        {"resume", no_argument, NULL, 'r'},             {"single-transaction", no_argument, NULL, '1'},
+        {"lint", required_argument, NULL, 'l'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int o;
+    memset(u, 0, sizeof *u);
+    u->to = STRATA_LATEST;
+    u->phase = STRATA_PHASE_ALL;
+    u->lint = LINT_SHOW;
+    optind = 0;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
+        switch (o) {
+        case 't':
+            if (!cli_parse_version(optarg, &u->to))
+                return cli_usage_error(c, "up: --to needs a version, got '%s'", optarg);
+            break;
+        case 'p':
+            if (strcmp(optarg, "expand") == 0) u->phase = STRATA_PHASE_EXPAND;
+            else if (strcmp(optarg, "contract") == 0) u->phase = STRATA_PHASE_CONTRACT;
+            else if (strcmp(optarg, "all") == 0) u->phase = STRATA_PHASE_ALL;
+            else return cli_usage_error(c, "up: --phase is expand, contract or all, not '%s'", optarg);
+            break;
+        case 'n': u->dry = 1; break;
+        case 'o': u->ooo = 1; break;
+        case 'r': u->resume = 1; break;
+        case '1': u->single = 1; break;
+        case 'l':
+            u->lint = lintcmd_parse_level(optarg);
+            if (u->lint < LINTCMD_LEVEL_OFF)
+                return cli_usage_error(c, "up: --lint is error, warning or off, not '%s'", optarg);
+            break;
+        case 'h': cli_help(stdout, "up"); return -1;
+        default: return cli_usage_error(c, "up: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error(c, "up: unexpected argument '%s'", argv[optind]);
+    return EXIT_OK;
+}
+
+/* `--to V` names a migration of the directory, or it is a typo. */
+static bool version_known(const cli *c, int64_t v)
+{
+    strata_migration_def d;
+    for (size_t i = 0; i < strata_migration_count(c->s); i++)
+        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == v)
+            return true;
+    return false;
+}
+
+/* What the run left pending, by version and name: never "up to date" while
+ * a --to or --phase held something back. */
+static int report(cli *c, const up_opts *u)
+{
+    strata_status_list *st = NULL;
+    int rc = strata_status(c->s, &st);
+    size_t pending = 0;
+    jw w;
+    if (rc)
+        return cli_fail(c, rc, "status");
+    if (c->json) {
+        jw_init(&w, stdout);
+        jw_obj(&w);
+        cli_json_done(&w, "applied", &c->applied);
+        jw_key(&w, "pending");
+        jw_arr(&w);
+    }
+    for (size_t i = 0; i < strata_status_count(st); i++) {
+        const strata_status_row *r = strata_status_get(st, i);
+        if (r->state != STRATA_STATE_PENDING && r->state != STRATA_STATE_OUT_OF_ORDER)
+            continue;
+        if (c->json) {
+            jw_obj(&w);
+            jw_key(&w, "version");
+            jw_int(&w, r->version);
+            jw_key(&w, "name");
+            jw_str(&w, r->name);
+            jw_key(&w, "phase");
+            jw_str(&w, r->phase);
+            jw_obj_end(&w);
+        } else if (!c->quiet) {
+            if (pending == 0)
+                fprintf(stderr, "%zu applied; still pending (%s):\n", c->applied.n,
+                        u->to != STRATA_LATEST ? "after --to" : u->phase != STRATA_PHASE_ALL ? "other phase"
+                                                                                           : "not applied");
+            fprintf(stderr, "  %lld %s (%s%s)\n", (long long)r->version, r->name, r->phase ? r->phase : "",
+                    r->flags & STRATA_ROW_EMPTY_UP ? ", empty" : "");
+        }
+        pending++;
+    }
+    strata_status_free(st);
+    if (c->json) {
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    } else if (!c->quiet && pending == 0) {
+        if (c->applied.n)
+            fprintf(stderr, "%zu applied; up to date\n", c->applied.n);
+        else
+            fprintf(stderr, "up to date\n");
+    }
+    return EXIT_OK;
+}
+
+/* up --dry-run --json: the statements are gathered in memory and printed
+ * only when the dry run succeeds, so stdout holds one JSON document. */
+static char *dry_buf;
+static size_t dry_len;
+
+static void dry_json_begin(cli *c)
+{
+    FILE *m = open_memstream(&dry_buf, &dry_len);
+    jw_init(&c->dry, m ? m : stdout);
+    jw_obj(&c->dry);
+    jw_key(&c->dry, "dry_run");
+    jw_bool(&c->dry, true);
+    jw_key(&c->dry, "statements");
+    jw_arr(&c->dry);
+}
+
+static void dry_json_end(cli *c, bool ok)
+{
+    jw_arr_end(&c->dry);
+    jw_obj_end(&c->dry);
+    if (c->dry.f != stdout) {
+        fclose(c->dry.f);
+        if (ok)
+            fputs(dry_buf, stdout);
+        free(dry_buf);
+    }
+}
+
+int cmd_up(cli *c, int argc, char **argv)
+{
+    up_opts u;
+    int rc = parse(c, &u, argc, argv);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
+        return rc;
+    if (u.to != STRATA_LATEST && !version_known(c, u.to))
+        return cli_error(c, "notfound", "up --to %lld: %s has no migration with that version", (long long)u.to,
+                         c->dir);
+    strata_set_phase(c->s, u.phase);
+    strata_set_dry_run(c->s, u.dry);
+    strata_set_allow_out_of_order(c->s, u.ooo);
+    strata_set_resume(c->s, u.resume);
+    strata_set_single_transaction(c->s, u.single);
+    if (u.lint != LINTCMD_LEVEL_OFF) {
+        rc = lintcmd_gate(c->s, u.lint == LINT_SHOW ? LINTCMD_LEVEL_OFF : u.lint, u.dry && !c->json,
+                          u.lint == LINT_SHOW && !u.dry && !c->quiet, &c->style);
+        if (rc)
+            return cli_fail(c, rc, "lint");
+    }
+    if (u.dry && c->json)
+        dry_json_begin(c);
+    cli_install_interrupt(c);
+    rc = strata_apply(c->s, u.to);
+    if (u.dry && c->json)
+        dry_json_end(c, rc == STRATA_OK);
+    if (rc)
+        return cli_fail(c, rc, u.dry ? "dry run" : "up");
+    return u.dry ? EXIT_OK : report(c, &u);
+}

@@ -1,0 +1,139 @@
+/* The help of every command: `strata help CMD` and `strata CMD --help`
+ * print the same text. Keep it in step with doc/strata.1. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *cmd;
+    const char *text;
+} helps[] = {
+    {"new", "usage: strata new NAME [--simple] [--seq]\n"
+            "Creates <UTC yyyymmddhhmmss>_<name>.up.sql and .down.sql in the migrations\n"
+            "directory (created when missing). The version is bumped past the newest one in\n"
+            "the directory, so two `new` in the same second never collide.\n"
+            "  --simple   one <version>_<name>.sql file, no down\n"
+            "  --seq      sequential version (newest + 1, at least 6 digits) as goose -s\n"
+            "             and golang-migrate -seq write\n"
+            "example: strata new add_users\n"},
+    {"up", "usage: strata up [--to V] [--phase expand|contract|all] [--dry-run]\n"
+           "       [--allow-out-of-order] [--resume] [--single-transaction] [--lint=LEVEL]\n"
+           "Applies pending migrations in version order, each in its own transaction.\n"
+           "  --to V               stop after version V (V must exist)\n"
+           "  --phase P            expand: only expand migrations; contract: only contract\n"
+           "  --dry-run            print the statements, touch nothing\n"
+           "  --allow-out-of-order apply pending versions older than the newest applied\n"
+           "  --resume             continue a dirty no-transaction migration\n"
+           "  --single-transaction the whole run in one transaction\n"
+           "  --lint=LEVEL         error|warning: refuse migrations with such findings;\n"
+           "                       off: no lint (default: print errors, do not block)\n"
+           "example: strata up --to 20240101120000\n"},
+    {"down", "usage: strata down [--to V | --steps N | --all] [--dry-run] [--allow-empty-down]\n"
+             "Reverts applied migrations in reverse order of application; default: 1 step.\n"
+             "  --to V              revert every version above V (V itself stays applied)\n"
+             "  --steps N           revert the N most recently applied\n"
+             "  --all               revert everything, version 0 included\n"
+             "  --dry-run           print the statements, touch nothing\n"
+             "  --allow-empty-down  run downs that hold only comments as no-ops\n"
+             "example: strata down --steps 2\n"},
+    {"redo", "usage: strata redo\n"
+             "Reverts the most recently applied migration and applies it again.\n"
+             "example: strata redo\n"},
+    {"status", "usage: strata status [--exit-code]\n"
+               "Lists every version, its phase and state (pending, applied, modified,\n"
+               "dirty, unknown = applied in the database but not in the directory).\n"
+               "  --exit-code  exit 0 when clean, 3 when only pending migrations remain,\n"
+               "               1 when a row is dirty, modified or unknown (named on stderr)\n"
+               "example: strata status --exit-code\n"},
+    {"verify", "usage: strata verify\n"
+               "Checks every applied migration against its file; exit 1 naming each\n"
+               "version that was edited, is dirty or is missing from the directory.\n"
+               "example: strata verify\n"},
+    {"lint", "usage: strata lint [PATH...] [--format text|json|github] [--pg-version N]\n"
+             "                   [--strict] [--all]\n"
+             "Checks migrations for statements that lock or break a live database.\n"
+             "Without PATH: the migrations directory; with a database only the pending\n"
+             "ones (--all: every one); an unreachable database lints offline.\n"
+             "Exit 1 when an error (with --strict: a warning too) is found.\n"
+             "example: strata lint --strict migrations/\n"},
+    {"force", "usage: strata force V --applied|--pending\n"
+              "Resolves a row by hand after you checked the database yourself:\n"
+              "--applied records V as applied (with its file's checksum), --pending removes\n"
+              "its history row so `up` runs it again. Use it for a dirty row whose\n"
+              "statements you finished or undid by hand, or an unknown row to forget.\n"
+              "example: strata force 20240101120000 --pending\n"},
+    {"accept", "usage: strata accept V\n"
+               "Records the current checksum of applied migration V whose file was edited\n"
+               "on purpose (a comment, a fix that the database already has).\n"
+               "example: strata accept 20240101120000\n"},
+    {"baseline", "usage: strata baseline V\n"
+                 "Marks every migration up to V applied without running it: for a database\n"
+                 "that already has that schema (built by hand or by another tool).\n"
+                 "example: strata baseline 20240101120000\n"},
+    {"embed", "usage: strata embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
+              "Writes DIR's migrations as C source (see strata-embed(1)).\n"
+              "example: strata embed -o migrations.c --header migrations.h migrations\n"},
+    {"help", "usage: strata help [COMMAND]\n"
+             "Describes one command, or lists them all.\n"
+             "example: strata help up\n"},
+};
+
+bool cli_help(FILE *f, const char *cmd)
+{
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        if (strcmp(helps[i].cmd, cmd) == 0) {
+            fputs(helps[i].text, f);
+            return true;
+        }
+    }
+    return false;
+}
+
+void cli_usage(FILE *f)
+{
+    fputs("usage: strata [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  new NAME [--simple] [--seq]  create <version>_<name>.up.sql and .down.sql\n"
+          "  up [--to V] [--phase expand|contract|all] [--dry-run] [--allow-out-of-order]\n"
+          "     [--resume] [--single-transaction] [--lint=error|warning|off]\n"
+          "  down [--to V | --steps N | --all] [--dry-run] [--allow-empty-down]\n"
+          "  redo                         down 1 step, then up again\n"
+          "  status [--exit-code]         table (or --json); exit 3 pending, 1 dirty/modified\n"
+          "  verify                       checksums of applied migrations against the files\n"
+          "  lint [PATH...] [--format text|json|github] [--pg-version N] [--strict] [--all]\n"
+          "  force V --applied|--pending  resolve a dirty or inconsistent row by hand\n"
+          "  accept V                     record the checksum of an edited, applied migration\n"
+          "  baseline V                   mark everything up to V applied without running it\n"
+          "  embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
+          "  help [COMMAND]               describe a command\n"
+          "\n"
+          "global options (before or after the command):\n"
+          "  -d, --database URL      default $DATABASE_URL, then libpq's PG* environment\n"
+          "  -m, --migrations DIR    default ./migrations\n"
+          "  --table [SCHEMA.]T      history table (default strata_history)\n"
+          "  --json                  machine-readable output on stdout, errors included\n"
+          "  -q, --quiet / -v, --verbose\n"
+          "  --lock-wait D           wait for another migrator's lock (default 60s)\n"
+          "  --lock-timeout D        lock_timeout of migration statements (default 5s; 0 off)\n"
+          "  --statement-timeout D   statement_timeout of migration statements (default off)\n"
+          "  --retries N             retries after lock_not_available (default 3)\n"
+          "  durations: 500ms, 30s, 2min, 1h (a bare number is milliseconds)\n"
+          "\n"
+          "Exit codes: 0 success, 1 failure, 2 usage, 3 pending (status --exit-code).\n"
+          "`strata help COMMAND` describes one command.\n",
+          f);
+}
+
+int cmd_help(cli *c, int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stdout);
+        return EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error(c, "help: unexpected argument '%s'", argv[2]);
+    if (!cli_help(stdout, argv[1]))
+        return cli_usage_error(c, "help: unknown command '%s'", argv[1]);
+    return EXIT_OK;
+}
