@@ -259,6 +259,26 @@ STRATA_API int strata_set_pg_version(strata *s, int32_t major);
 /** Nonzero: strata_lint checks every migration even when connected (by
  *  default a connected handle lints only the pending ones). */
 STRATA_API int strata_set_lint_all(strata *s, int32_t all);
+/**
+ * strata_set_observe - nonzero: strata_apply runs each transactional
+ * migration statement by statement (still one transaction, still recorded
+ * with it) and reports what each statement really did, read from the
+ * migration's own backend. It really applies the migrations: meant for a
+ * staging copy of production data. After each statement a
+ * STRATA_EVENT_OBSERVED event carries: statement = its 1-based index,
+ * duration_ms, rows = rows affected (-1 when the command reports none), and
+ * message = a JSON object
+ *   {"line": N, "locks": [{"relation": R, "mode": M}, ...], "rewrote": [R, ...]}
+ * where locks are the relation locks the statement took that were not held
+ * before (mode as pg_locks.mode names it, e.g. "AccessExclusiveLock") and
+ * rewrote the relations (tables, indexes, materialized views) whose
+ * relfilenode changed. At COMMIT one more event with statement = 0 carries
+ *   {"held": [{"relation": R, "mode": M, "ms": N}, ...]}
+ * the time each lock was held until the commit released it. Migrations that
+ * cannot run in a transaction run as usual, with a STRATA_EVENT_WARNING.
+ * Cost: one extra round trip per statement (pg_locks and pg_class).
+ */
+STRATA_API int strata_set_observe(strata *s, int32_t observe);
 /** Nonzero: a revert runs downs that hold no statement (only comments or
  *  nothing) as no-ops: the history row is removed, a STRATA_EVENT_WARNING is
  *  sent for each. Zero (default): such a revert is refused with
@@ -284,8 +304,9 @@ enum strata_event_type {
     STRATA_EVENT_REVERT_START = 13,
     STRATA_EVENT_REVERT_DONE = 14,
     STRATA_EVENT_SKIPPED_PHASE = 15,   /* contract migration left for later */
-    STRATA_EVENT_SKIPPED_FILE = 16     /* directory entry that is not a migration;
+    STRATA_EVENT_SKIPPED_FILE = 16,    /* directory entry that is not a migration;
                                           message = its path (once per entry) */
+    STRATA_EVENT_OBSERVED = 17         /* observe mode (strata_set_observe) */
 };
 
 /** An event; valid only during the callback. Strings may be NULL. */

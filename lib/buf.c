@@ -99,3 +99,21 @@ char *xstrndup(const char *s, size_t n)
     p[n] = '\0';
     return p;
 }
+
+void sbuf_json_string(sbuf *b, const char *s)
+{
+    if (!s) {
+        sbuf_puts(b, "null");
+        return;
+    }
+    sbuf_puts(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sbuf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            sbuf_printf(b, "\\u%04x", *p);
+        else
+            sbuf_add(b, (const char *)p, 1);
+    }
+    sbuf_puts(b, "\"");
+}

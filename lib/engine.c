@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "observe.h"
 
 static bool same_checksum(const hist_row *h, const migration *m)
 {
@@ -140,12 +141,18 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
                          "%s: a no-transaction or batch migration cannot run inside the "
                          "single-transaction mode; turn it off for this run",
                          m->source);
+    if (s->observe && (m->d.batch || m->d.no_transaction || resume_at >= 0 || s->single_tx))
+        emit(s, STRATA_EVENT_WARNING, m,
+             "observe: this migration does not run as one plain transaction (no-transaction, "
+             "batch, resumed or single-transaction run): it runs as usual, not observed");
     if (m->d.batch)
         res = run_migration_batch(rc, m);
     else if (m->d.no_transaction || resume_at >= 0)
         res = run_migration_notx(rc, m, resume_at < 0 ? 0 : resume_at);
     else if (sql_has_transaction_control(m->up_sql))
         res = run_migration_self(rc, m);
+    else if (s->observe && !s->single_tx)
+        res = run_migration_observed(rc, m);
     else
         res = run_migration_tx(rc, m);
     s->cur_version = 0;

@@ -26,6 +26,8 @@ void sbuf_puts(sbuf *b, const char *s);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_vprintf(sbuf *b, const char *fmt, va_list ap);
 char *sbuf_take(sbuf *b); /* NULL when out of memory; b reset */
+/* Appends @s as a JSON string literal (quoted, escaped; NULL gives null). */
+void sbuf_json_string(sbuf *b, const char *s);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
@@ -148,6 +150,7 @@ struct strata {
     int32_t pg_version;
     bool lint_all;
     bool allow_empty_down;
+    bool observe;             /* run transactional migrations observed (observe.c) */
 
     strata_event_fn event_fn;
     void *event_payload;

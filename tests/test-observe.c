@@ -1,0 +1,173 @@
+/* Observe mode: what each statement of a migration really locked and
+ * rewrote, read from the migration's own backend. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const bool test_needs_pg = true;
+
+/* The OBSERVED events of a run, one line each: "idx|rows|json". */
+typedef struct observed {
+    int n;
+    char lines[64][2048];
+    int warnings;
+} observed;
+
+static void collect(const strata_event *ev, void *payload)
+{
+    observed *o = payload;
+    if (ev->type == STRATA_EVENT_WARNING)
+        o->warnings++;
+    if (ev->type != STRATA_EVENT_OBSERVED || o->n >= 64)
+        return;
+    snprintf(o->lines[o->n++], sizeof o->lines[0], "%d|%lld|%s", (int)ev->statement,
+             (long long)ev->rows, ev->message ? ev->message : "");
+}
+
+static strata *observed_run(observed *o, const char *up)
+{
+    strata_migration_def def = {1, "m", up, NULL};
+    strata *s = test_open();
+    memset(o, 0, sizeof *o);
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    ck_assert_int_eq(strata_set_observe(s, 1), STRATA_OK);
+    strata_set_event_callback(s, collect, o);
+    int rc = strata_apply(s, STRATA_LATEST);
+    ck_assert_msg(rc == STRATA_OK, "apply: %s", strata_errmsg(s));
+    return s;
+}
+
+START_TEST(add_column_locks_without_rewrite)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE \"Orders\" (id int primary key); INSERT INTO \"Orders\" SELECT generate_series(1, 100)");
+    strata_close(observed_run(&o, "-- a comment\nALTER TABLE \"Orders\" ADD COLUMN note text;\n"));
+    ck_assert_int_eq(o.n, 2); /* the statement, then the commit */
+    ck_assert_msg(strstr(o.lines[0], "1|") == o.lines[0], "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[0], "\"line\":2"), "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[0], "{\"relation\":\"\\\"Orders\\\"\",\"mode\":\"AccessExclusiveLock\"}"),
+                  "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[0], "\"rewrote\":[]"), "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[1], "0|-1|{\"held\":[") == o.lines[1], "%s", o.lines[1]);
+    ck_assert_msg(strstr(o.lines[1], "AccessExclusiveLock\",\"ms\":"), "%s", o.lines[1]);
+    /* applied and recorded like any migration */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_attribute WHERE attname = 'note'"), 1);
+}
+END_TEST
+
+START_TEST(type_change_reports_rewrite)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, n int); INSERT INTO t SELECT g, g FROM generate_series(1, 50) g");
+    strata_close(observed_run(&o, "ALTER TABLE t ALTER COLUMN n TYPE bigint;\nUPDATE t SET n = n + 1 WHERE id <= 7;\n"));
+    ck_assert_int_eq(o.n, 3);
+    ck_assert_msg(strstr(o.lines[0], "\"rewrote\":[\"t\""), "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[0], "\"mode\":\"AccessExclusiveLock\""), "%s", o.lines[0]);
+    /* the UPDATE: 7 rows, its own (weaker) mode reported as taken, no rewrite */
+    ck_assert_msg(strstr(o.lines[1], "2|7|{\"line\":2,\"locks\":[{\"relation\":\"t\",\"mode\":"
+                                     "\"RowExclusiveLock\"}") == o.lines[1], "%s", o.lines[1]);
+    ck_assert_msg(strstr(o.lines[1], "\"rewrote\":[]}"), "%s", o.lines[1]);
+}
+END_TEST
+
+START_TEST(weak_lock_reported_by_mode)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE a (id int primary key); CREATE TABLE b (id int primary key, a_id int)");
+    strata_close(observed_run(&o, "ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a NOT VALID;\n"
+                                  "ALTER TABLE b VALIDATE CONSTRAINT b_a;\n"));
+    ck_assert_int_eq(o.n, 3);
+    /* ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables */
+    ck_assert_msg(strstr(o.lines[0], "{\"relation\":\"a\",\"mode\":\"ShareRowExclusiveLock\"}"), "%s", o.lines[0]);
+    ck_assert_msg(strstr(o.lines[0], "{\"relation\":\"b\",\"mode\":\"ShareRowExclusiveLock\"}"), "%s", o.lines[0]);
+    /* VALIDATE: SHARE UPDATE EXCLUSIVE on b, newly taken */
+    ck_assert_msg(strstr(o.lines[1], "{\"relation\":\"b\",\"mode\":\"ShareUpdateExclusiveLock\"}"), "%s",
+                  o.lines[1]);
+    ck_assert_ptr_null(strstr(o.lines[1], "AccessExclusiveLock"));
+}
+END_TEST
+
+START_TEST(failure_names_statement_line_and_rolls_back)
+{
+    strata_migration_def def = {1, "m", "CREATE TABLE x (id int);\n\nINSERT INTO nope VALUES (1);\n", NULL};
+    observed o = {0};
+    test_db_new();
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    strata_set_event_callback(s, collect, &o);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "1_m:3:13: relation \"nope\" does not exist [42P01]"), "%s",
+                  strata_errmsg(s));
+    strata_close(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'x'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+}
+END_TEST
+
+START_TEST(no_transaction_runs_unobserved_with_warning)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE t (id int)");
+    strata_close(observed_run(&o, "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"));
+    ck_assert_int_ge(o.warnings, 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 't_id'"), 1);
+}
+END_TEST
+
+static void count_retries(const strata_event *ev, void *payload)
+{
+    if (ev->type == STRATA_EVENT_RETRY)
+        (*(int *)payload)++;
+}
+
+START_TEST(lock_timeout_retried_from_the_start)
+{
+    strata_migration_def def = {1, "m", "CREATE TABLE first (id int);\nALTER TABLE busy ADD COLUMN c int;\n", NULL};
+    int retries = 0;
+    test_db_new();
+    test_sql("CREATE TABLE busy (id int)");
+    PGconn *holder = test_connect();
+    ck_assert_int_eq(PQsendQuery(holder, "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(1.2); COMMIT;"), 1);
+    for (int i = 0; i < 200 && test_query_long("SELECT count(*) FROM pg_locks WHERE relation = 'busy'::regclass") == 0; i++)
+        usleep(10000);
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    strata_set_lock_timeout_ms(s, 200);
+    strata_set_retries(s, 20);
+    strata_set_retry_backoff_ms(s, 100);
+    strata_set_event_callback(s, count_retries, &retries);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    strata_close(s);
+    PGresult *r;
+    while ((r = PQgetResult(holder)) != NULL)
+        PQclear(r);
+    PQfinish(holder);
+    ck_assert_int_ge(retries, 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_attribute WHERE attname = 'c' AND attrelid = 'busy'::regclass"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'first'"), 1);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("observe");
+    TCase *tc = tcase_create("observe");
+    tcase_add_test(tc, add_column_locks_without_rewrite);
+    tcase_add_test(tc, type_change_reports_rewrite);
+    tcase_add_test(tc, weak_lock_reported_by_mode);
+    tcase_add_test(tc, failure_names_statement_line_and_rolls_back);
+    tcase_add_test(tc, no_transaction_runs_unobserved_with_warning);
+    tcase_add_test(tc, lock_timeout_retried_from_the_start);
+    suite_add_tcase(s, tc);
+    return s;
+}
