@@ -348,6 +348,41 @@ START_TEST(sigkill_anywhere)
 }
 END_TEST
 
+/* pg_terminate_backend of the migrating connection at spread delays: the
+ * process lives on and must report the loss, not success. */
+START_TEST(terminate_anywhere)
+{
+    const scenario *sc = &scenarios[_i];
+    int kills = 0;
+    for (int k = 0; k < 12; k += stride()) {
+        test_db_new();
+        sc->setup();
+        pid_t killer = fork();
+        ck_assert_int_ge(killer, 0);
+        if (killer == 0) {
+            struct timespec d = {0, (long)k * 4 * 1000 * 1000};
+            PGconn *c = PQconnectdb(test_db_current());
+            nanosleep(&d, NULL);
+            PQclear(PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()"));
+            PQfinish(c);
+            _exit(0);
+        }
+        strata *s = open_dsn(test_db_current(), sc);
+        int rc = sc->run(s);
+        ck_assert_msg(rc == STRATA_OK || rc == STRATA_ECONNECT || rc == STRATA_ESQL,
+                      "%s: %d %s", sc->name, rc, strata_errmsg(s));
+        strata_close(s);
+        waitpid(killer, NULL, 0);
+        sc->check_cut();
+        finish(sc);
+        kills++;
+    }
+    printf("faults: %-15s %3d pg_terminate_backend points: consistent, rerun exactly once\n", sc->name, kills);
+    fflush(stdout);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -358,6 +393,7 @@ Suite *test_suite(void)
     tcase_set_timeout(kill, 900);
     tcase_add_loop_test(wire, wire_cuts, 0, n);
     tcase_add_loop_test(kill, sigkill_anywhere, 0, n);
+    tcase_add_loop_test(kill, terminate_anywhere, 0, n);
     suite_add_tcase(s, wire);
     suite_add_tcase(s, kill);
     return s;
