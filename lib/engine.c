@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sqlcheck.h"
 
 static bool same_checksum(const hist_row *h, const migration *m)
 {
@@ -149,8 +150,8 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
     else
         res = run_migration_tx(rc, m);
     s->cur_version = 0;
-    if (res == STRATA_OK)
-        emit_done(s, m, now_ms() - t0);
+    if (res == STRATA_OK && !s->single_tx)
+        emit_done(s, m, now_ms() - t0); /* single transaction: once committed */
     else if (!strstr(s->errmsg, m->source))
         name_migration(s, m, res); /* every failure names its migration */
     return res;
@@ -249,6 +250,62 @@ void end_run(run_ctx *rc)
     history_clear(&rc->hist);
 }
 
+/* Why @m cannot be part of one atomic transaction, or NULL. */
+static const char *not_atomic(const migration *m, const sql_facts *f)
+{
+    if (m->d.batch)
+        return "a batch commits each batch on its own";
+    if (m->d.no_transaction)
+        return "a no-transaction migration commits each statement on its own";
+    if (f->tx_control)
+        return "it runs its own BEGIN/COMMIT";
+    return NULL;
+}
+
+/* Every migration about to run, checked before any of them runs: what the
+ * parser can refuse (COPY with the client, unbalanced BEGIN/COMMIT), and in
+ * single-transaction mode everything that cannot be atomic, all named. */
+static int check_plan(strata *s, const plan *p, const migration *resumed)
+{
+    sbuf b;
+    int res = STRATA_OK;
+    size_t bad = 0;
+    sbuf_init(&b);
+    if (resumed && s->single_tx) {
+        sbuf_printf(&b, "\n  %s (version %lld): resuming a dirty no-transaction migration",
+                    resumed->source, (long long)resumed->version);
+        bad++;
+    }
+    for (size_t i = 0; res == STRATA_OK && i < p->n; i++) {
+        const migration *m = p->items[i];
+        sql_facts f;
+        res = sql_precheck(s, m->up_sql, m->source, m->up_line, &f);
+        const char *why = res == STRATA_OK && s->single_tx ? not_atomic(m, &f) : NULL;
+        if (why) {
+            sbuf_printf(&b, "\n  %s (version %lld): %s", m->source, (long long)m->version, why);
+            bad++;
+        }
+    }
+    if (res == STRATA_OK && bad) {
+        sbuf msg;
+        sbuf_init(&msg);
+        sbuf_printf(&msg, "single-transaction mode: %zu migration(s) cannot run inside one "
+                          "transaction, so nothing was applied; apply them without "
+                          "--single-transaction, or apply up to the version before them first:%s",
+                    bad, b.data ? b.data : "");
+        res = set_error_buf(s, STRATA_EINVAL, &msg);
+        sbuf_free(&msg);
+    }
+    sbuf_free(&b);
+    return res;
+}
+
+static const migration *resumed_migration(const strata *s, const history *h)
+{
+    const hist_row *d = first_dirty(h);
+    return d && s->resume ? migset_find(&s->set, d->version) : NULL;
+}
+
 static int apply_plan(run_ctx *rc, int64_t target)
 {
     strata *s = rc->s;
@@ -257,6 +314,8 @@ static int apply_plan(run_ctx *rc, int64_t target)
     int res = check_history(s, &rc->hist, true, true);
     if (res == STRATA_OK)
         res = make_plan(s, &rc->hist, target, &p);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, resumed_migration(s, &rc->hist));
     if (res == STRATA_OK && d && s->resume) {
         const migration *m = migset_find(&s->set, d->version);
         if (!m)
@@ -265,15 +324,25 @@ static int apply_plan(run_ctx *rc, int64_t target)
         else
             res = run_one(rc, m, d->statements_done);
     }
+    int64_t *ms = calloc(p.n + 1, sizeof *ms);
+    if (res == STRATA_OK && !ms)
+        res = set_error(s, STRATA_ENOMEM, "out of memory");
     if (res == STRATA_OK && s->single_tx)
         res = pg_simple(s, "BEGIN", NULL);
-    for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
+    for (size_t i = 0; res == STRATA_OK && i < p.n; i++) {
+        int64_t t0 = now_ms();
         res = run_one(rc, p.items[i], -1);
+        ms[i] = now_ms() - t0;
+    }
     if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
         int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
         if (res == STRATA_OK)
             res = r2;
     }
+    /* single transaction: nothing is applied until the COMMIT says so */
+    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < p.n; i++)
+        emit_done(s, p.items[i], ms[i]);
+    free(ms);
     free(p.items);
     return res;
 }
@@ -331,6 +400,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
     if (!s->conn && s->dry_run) {
         history empty = {0};
         res = make_plan(s, &empty, target, &p);
+        if (res == STRATA_OK)
+            res = check_plan(s, &p, NULL);
         for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
             res = dry_run_one(s, p.items[i], false);
         free(p.items);
@@ -343,6 +414,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = check_history(s, &rc.hist, false, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, resumed_migration(s, &rc.hist));
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)
         res = enforce_lint(s, &p);
     if (res == STRATA_OK && s->dry_run) {

@@ -72,6 +72,25 @@ static bool push_result(pgres_list *l, PGresult *r)
     return true;
 }
 
+/* A COPY with the client (which the plan check refuses beforehand): libpq
+ * would hand back the COPY state again and again, so end it here. COPY IN
+ * is failed with a message, so the server raises an error and rolls back;
+ * COPY OUT rows are read and dropped. True when @r was such a state. */
+static bool end_copy(strata *s, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    char *row;
+    if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT && st != PGRES_COPY_BOTH)
+        return false;
+    PQclear(r);
+    if (st != PGRES_COPY_OUT)
+        PQputCopyEnd(s->conn, "strata sends no COPY data: a migration cannot COPY FROM STDIN");
+    if (st != PGRES_COPY_IN)
+        while (PQgetCopyData(s->conn, &row, 0) > 0)
+            PQfreemem(row);
+    return true;
+}
+
 int pg_exec(strata *s, const char *sql, pgres_list *out)
 {
     pgres_list l = {NULL, 0, -1};
@@ -98,6 +117,8 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
             PGresult *r = PQgetResult(s->conn);
             if (!r)
                 goto done;
+            if (end_copy(s, r))
+                continue; /* the server ends the COPY; its error result follows */
             if (!push_result(&l, r)) {
                 while ((r = PQgetResult(s->conn)) != NULL)
                     PQclear(r);

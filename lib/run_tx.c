@@ -164,8 +164,17 @@ int run_migration_self(run_ctx *rc, const migration *m)
     pgres_list l;
     int res;
     int64_t t0 = now_ms();
+    char *settings = timeout_settings_sql(s, m, false);
     emit(s, STRATA_EVENT_SELF_MANAGED, m,
-         "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written");
+         "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written, "
+         "with session-level timeouts");
+    /* session-level: SET LOCAL would end with the migration's first COMMIT */
+    res = settings ? pg_simple(s, settings, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+    free(settings);
+    if (res) {
+        settings_restore(s, &rc->snap);
+        return res;
+    }
     res = pg_exec(s, m->up_sql, &l);
     if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
         sbuf b;
@@ -181,7 +190,15 @@ int run_migration_self(run_ctx *rc, const migration *m)
     pgres_list_clear(&l);
     if (res)
         return res;
-    pg_rollback(s); /* a migration that left a transaction open does not keep it */
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        /* checked before it ran; this is the guard: never record it applied */
+        pg_rollback(s);
+        settings_restore(s, &rc->snap);
+        return set_error(s, STRATA_ESQL,
+                         "%s: the migration left a transaction open (BEGIN with no COMMIT): it "
+                         "was rolled back and is not recorded as applied; add the COMMIT",
+                         m->source);
+    }
     /* the INSERT runs after the migration: record the time measured here */
     char *ins = history_insert_sql(s, m, "applied", -1, now_ms() - t0);
     if (!ins)

@@ -458,6 +458,137 @@ START_TEST(self_managed_transactions)
 }
 END_TEST
 
+static bool rel_exists(const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT to_regclass('%s') IS NOT NULL", name);
+    char *v = test_query_value(sql);
+    bool yes = v && v[0] == 't';
+    free(v);
+    return yes;
+}
+
+/* Nothing ran, nothing recorded, no lock and no transaction left behind. */
+static void assert_untouched(strata *s, const char *table)
+{
+    ck_assert(!rel_exists(table));
+    if (rel_exists("strata_history"))
+        ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_stat_activity WHERE state LIKE "
+                                     "'idle in transaction%'"), 0);
+    (void)s;
+}
+
+static void refused_at(const strata_migration_def *m, int code, const char *where, const char *what)
+{
+    strata *s = open_with(m, 1);
+    int rc = strata_apply(s, STRATA_LATEST);
+    ck_assert_msg(rc == code, "rc %d: %s", rc, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), where), "want %s in: %s", where, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), what), "want %s in: %s", what, strata_errmsg(s));
+    assert_untouched(s, "cp");
+    strata_close(s);
+}
+
+START_TEST(copy_from_stdin_refused)
+{
+    strata_migration_def tx = {1, "copy", "CREATE TABLE cp (id int);\n\n  COPY cp FROM STDIN;\n", NULL};
+    strata_migration_def data = {2, "data", "CREATE TABLE cp (id int);\nCOPY cp (id) FROM stdin;\n1\n2\n\\.\n", NULL};
+    strata_migration_def out = {3, "out", "CREATE TABLE cp (id int);\n-- x;\nCOPY (SELECT 1) TO STDOUT;\n", NULL};
+    strata_migration_def notx = {4, "notx", "-- strata:no-transaction\nCREATE TABLE cp (id int);\nCOPY \"Cp\" FROM STDIN;\n", NULL};
+    refused_at(&tx, STRATA_EPARSE, "1_copy:3: COPY ... FROM STDIN", "INSERT");
+    refused_at(&data, STRATA_EPARSE, "2_data:2: COPY ... FROM STDIN", "INSERT");
+    refused_at(&out, STRATA_EPARSE, "3_out:3: COPY ... TO STDOUT", "remove");
+    refused_at(&notx, STRATA_EPARSE, "4_notx:3: COPY ... FROM STDIN", "INSERT");
+    /* a COPY from a file on the server is not the client's business */
+    strata_migration_def file = {5, "file", "CREATE TABLE cp (id int);\nCOPY cp FROM '/nonexistent/x.csv';\n", NULL};
+    strata *s = open_with(&file, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "5_file:2:"), "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(unbalanced_self_managed_refused)
+{
+    strata_migration_def open_tx = {1, "open", "BEGIN;\nCREATE TABLE cp (id int);\n", NULL};
+    strata_migration_def stray = {2, "stray", "CREATE TABLE cp (id int);\n\nCOMMIT;\n", NULL};
+    strata_migration_def nested = {3, "nested", "BEGIN;\nCREATE TABLE cp (id int);\nSTART TRANSACTION;\nCOMMIT;\n", NULL};
+    strata_migration_def after = {4, "after", "BEGIN;\nCREATE TABLE cp (id int);\nCOMMIT;\n/* x */ begin;\nSELECT 1;\n", NULL};
+    refused_at(&open_tx, STRATA_EPARSE, "1_open:1: BEGIN with no COMMIT", "add the COMMIT");
+    refused_at(&stray, STRATA_EPARSE, "2_stray:3: COMMIT or ROLLBACK with no BEGIN", "BEGIN");
+    refused_at(&nested, STRATA_EPARSE, "3_nested:3: BEGIN inside the transaction opened at line 1", "COMMIT");
+    refused_at(&after, STRATA_EPARSE, "4_after:4: BEGIN with no COMMIT", "COMMIT");
+    /* balanced, with a chain and a rollback: runs as written */
+    strata_migration_def ok = {5, "ok", "BEGIN;\nCREATE TABLE cp (id int);\nCOMMIT AND CHAIN;\n"
+                               "INSERT INTO cp VALUES (1);\nROLLBACK;\nBEGIN;\nINSERT INTO cp VALUES (2);\nCOMMIT;\n", NULL};
+    strata *s = open_with(&ok, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT sum(id) FROM cp"), 2);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 5"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(self_managed_gets_timeouts)
+{
+    strata_migration_def m = {1, "own",
+        "BEGIN;\nCREATE TABLE st AS SELECT current_setting('lock_timeout') AS lt, "
+        "current_setting('statement_timeout') AS st;\nCOMMIT;\n"
+        "BEGIN;\nINSERT INTO st SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\nCOMMIT;\n", NULL};
+    PGconn *c = test_connect();
+    strata *s = NULL;
+    ck_assert_int_eq(strata_open_conn(&s, c), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
+    strata_set_lock_timeout_ms(s, 1234);
+    strata_set_statement_timeout_ms(s, 56789);
+    apply_ok(s);
+    /* both transactions got them, not only the first */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM st WHERE lt = '1234ms' AND st = '56789ms'"), 2);
+    strata_close(s);
+    PGresult *r = PQexec(c, "SELECT current_setting('lock_timeout')");
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "0"); /* restored on the borrowed connection */
+    PQclear(r);
+    PQfinish(c);
+}
+END_TEST
+
+START_TEST(single_transaction_refuses_what_cannot_be_atomic)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE cp (id int);", NULL},
+                                   {2, "own", "BEGIN;\nCREATE TABLE b (id int);\nCOMMIT;", NULL},
+                                   {3, "notx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY i ON cp (id);", NULL},
+                                   {4, "batch", "-- strata:batch\nUPDATE cp SET id = 1 WHERE id IS NULL;", NULL}};
+    test_events ev = {0};
+    strata *s = open_with(defs, 4);
+    strata_set_single_transaction(s, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EINVAL);
+    const char *e = strata_errmsg(s);
+    ck_assert_msg(strstr(e, "2_own (version 2): it runs its own BEGIN/COMMIT") &&
+                  strstr(e, "3_notx (version 3): a no-transaction") &&
+                  strstr(e, "4_batch (version 4): a batch") && !strstr(e, "1_a"), "%s", e);
+    assert_untouched(s, "cp");
+    ck_assert(!rel_exists("b"));
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_START], 0);
+    /* a failure at the end reports nothing applied */
+    strata_migration_def two[] = {{1, "a", "CREATE TABLE cp (id int);", NULL},
+                                  {2, "bad", "SELECT broken FROM nowhere;", NULL}};
+    strata_close(s);
+    memset(&ev, 0, sizeof ev);
+    s = open_with(two, 2);
+    strata_set_single_transaction(s, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 0);
+    assert_untouched(s, "cp");
+    ck_assert_int_eq(strata_apply(s, 1), STRATA_OK);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 1);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -481,6 +612,14 @@ Suite *test_suite(void)
     tcase_add_test(tc, second_migrator_waits_for_running_notx);
     tcase_add_test(tc, revert_no_transaction_down);
     suite_add_tcase(s, tc);
+    tc = tcase_create("refused-before-running");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, copy_from_stdin_refused);
+    tcase_add_test(tc, unbalanced_self_managed_refused);
+    tcase_add_test(tc, self_managed_gets_timeouts);
+    tcase_add_test(tc, single_transaction_refuses_what_cannot_be_atomic);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("phases-batches-settings");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, phases_expand_then_contract);
