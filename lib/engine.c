@@ -163,15 +163,32 @@ static void dry(strata *s, const migration *m, const char *text)
 }
 
 /* The statements exactly as they would be sent, boundaries included. */
+static void dry_self(strata *s, const migration *m, const char *settings, const char *sql)
+{
+    dry(s, m, "-- self-managed transactions (BEGIN/COMMIT in its SQL): runs as written, "
+              "with these settings at session level");
+    dry(s, m, settings);
+    dry(s, m, sql);
+    dry(s, m, "-- then the history row, once it succeeded");
+    dry(s, m, "-- RESET of the settings above");
+}
+
 int dry_run_one(strata *s, const migration *m, bool revert)
 {
-    bool notx = revert ? migration_down_no_transaction(m) : m->d.no_transaction;
+    directives tmp;
+    directives_init(&tmp);
+    bool notx = revert ? down_directives(m, &tmp)->no_transaction : m->d.no_transaction;
     bool batch = !revert && m->d.batch;
-    char *settings = timeout_settings_sql(s, m, !(notx || batch));
     const char *sql = revert ? m->down_sql : m->up_sql;
+    bool self = !notx && !batch && sql_has_transaction_control(sql);
+    bool local = !notx && !self;
+    char *settings = revert ? down_settings_sql(s, m, local) : timeout_settings_sql(s, m, local);
+    directives_clear(&tmp);
     if (!settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    if (notx) {
+    if (self) {
+        dry_self(s, m, settings, sql);
+    } else if (notx) {
         stmt_list sl = {0};
         sbuf err;
         int32_t off;
@@ -279,6 +296,11 @@ static int check_plan(strata *s, const plan *p, const migration *resumed)
     for (size_t i = 0; res == STRATA_OK && i < p->n; i++) {
         const migration *m = p->items[i];
         sql_facts f;
+        if (m->up_empty) {
+            res = set_error(s, STRATA_EPARSE, "%s (version %lld) holds no statement: write its "
+                            "SQL or delete the file", m->source, (long long)m->version);
+            break;
+        }
         res = sql_precheck(s, m->up_sql, m->source, m->up_line, &f);
         const char *why = res == STRATA_OK && s->single_tx ? not_atomic(m, &f) : NULL;
         if (why) {
@@ -397,6 +419,10 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         return STRATA_EINVAL;
     clear_error(s);
     rc.s = s;
+    if (target != STRATA_LATEST && !migset_find(&s->set, target))
+        return set_error(s, STRATA_ENOTFOUND, "no migration has version %lld: apply up to a "
+                         "version that exists (%zu migration(s) known)",
+                         (long long)target, s->set.n);
     if (!s->conn && s->dry_run) {
         history empty = {0};
         res = make_plan(s, &empty, target, &p);

@@ -4,11 +4,73 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sqlcheck.h"
 
 static int by_rank_desc(const void *a, const void *b)
 {
     const hist_row *x = *(const hist_row *const *)a, *y = *(const hist_row *const *)b;
     return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : 0;
+}
+
+/* A down that exists but holds no statement: a one-way migration. The
+ * loader marks it (down_empty); a set from before that is checked here. */
+static bool down_is_empty(const migration *m, char **comment)
+{
+    if (comment)
+        *comment = NULL;
+    if (!m->down_sql)
+        return false;
+    if (m->down_empty) {
+        if (comment && m->down_comment)
+            *comment = xstrdup(m->down_comment);
+        return true;
+    }
+    return sql_holds_no_statement(m->down_sql, comment);
+}
+
+static void note_empty(sbuf *b, const migration *m, size_t *n)
+{
+    char *comment = NULL;
+    down_is_empty(m, &comment);
+    sbuf_printf(b, "\n  %s (version %lld): ", m->down_source ? m->down_source : m->source,
+                (long long)m->version);
+    if (comment && *comment)
+        sbuf_printf(b, "\"%s\"", comment);
+    else
+        sbuf_puts(b, "empty");
+    free(comment);
+    (*n)++;
+}
+
+const directives *down_directives(const migration *m, directives *tmp)
+{
+    sbuf ignore;
+    if (m->down_d.phase != 0 || !m->down_sql)
+        return &m->down_d;
+    sbuf_init(&ignore);
+    directives_parse(tmp, m->down_sql, m->down_line > 0 ? m->down_line : 1, &ignore);
+    sbuf_free(&ignore);
+    return tmp;
+}
+
+char *down_settings_sql(strata *s, const migration *m, bool local)
+{
+    directives tmp;
+    migration as_down = *m; /* shallow: only its directives are read */
+    char *sql;
+    directives_init(&tmp);
+    as_down.d = *down_directives(m, &tmp);
+    sql = timeout_settings_sql(s, &as_down, local);
+    directives_clear(&tmp);
+    return sql;
+}
+
+STRATA_EXPORT int strata_set_allow_empty_down(strata *s, int32_t allow)
+{
+    if (!s)
+        return STRATA_EINVAL;
+    s->allow_empty_down = allow != 0;
+    return STRATA_OK;
 }
 
 /* The rows to revert, newest application first; every one must be known
@@ -18,7 +80,9 @@ static int revert_plan(strata *s, const history *h, int64_t target, int32_t step
 {
     const hist_row **rows = calloc(h->n ? h->n : 1, sizeof *rows);
     const migration **ms;
-    size_t n = 0, k = 0;
+    size_t n = 0, k = 0, n_empty = 0;
+    sbuf empties;
+    sbuf_init(&empties);
     if (!rows)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < h->n; i++)
@@ -46,14 +110,35 @@ static int revert_plan(strata *s, const history *h, int64_t target, int32_t step
             err = set_error(s, STRATA_EIRREVERSIBLE, "migration %lld (%s) has no down SQL; "
                             "nothing was reverted (write its .down.sql, or revert to a later "
                             "version)", (long long)m->version, m->source);
+        else if (down_is_empty(m, NULL))
+            note_empty(&empties, m, &n_empty);
+        else
+            err = sql_precheck(s, m->down_sql, m->down_source, m->down_line, NULL);
         if (err) {
             free(rows);
             free(ms);
+            sbuf_free(&empties);
             return err;
         }
         ms[k++] = m;
     }
     free(rows);
+    if (n_empty && !s->allow_empty_down) {
+        free(ms);
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_printf(&b, "nothing was reverted: %zu migration(s) have a down that holds no "
+                        "statement (one-way migrations?):%s\nto run them as no-ops (their "
+                        "history rows removed), allow empty downs (`strata down "
+                        "--allow-empty-down`, strata_set_allow_empty_down), or write their "
+                        "down SQL",
+                    n_empty, empties.data ? empties.data : "");
+        sbuf_free(&empties);
+        int err = set_error_buf(s, STRATA_EIRREVERSIBLE, &b);
+        sbuf_free(&b);
+        return err;
+    }
+    sbuf_free(&empties);
     *out = ms;
     *n_out = k;
     return STRATA_OK;
@@ -131,20 +216,81 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     return res;
 }
 
+/* An empty down allowed to run: only its history row goes, with a warning. */
+static int revert_empty(run_ctx *rc, const migration *m, const char *del)
+{
+    strata *s = rc->s;
+    char *comment = NULL;
+    int res = pg_simple(s, del, NULL);
+    sbuf b;
+    if (res)
+        return res;
+    down_is_empty(m, &comment);
+    sbuf_init(&b);
+    sbuf_printf(&b, "%s (version %lld): the down holds no statement; ran as a no-op, the "
+                    "history row removed%s%s%s",
+                m->down_source ? m->down_source : m->source, (long long)m->version,
+                comment ? " (\"" : "", comment ? comment : "", comment ? "\")" : "");
+    emit(s, STRATA_EVENT_WARNING, m, b.data);
+    sbuf_free(&b);
+    free(comment);
+    return STRATA_OK;
+}
+
+/* A down with its own BEGIN/COMMIT runs as written, with session-level
+ * timeouts; its history row goes once it succeeded. */
+static int revert_self(run_ctx *rc, const migration *m, const char *settings, const char *del)
+{
+    strata *s = rc->s;
+    pgres_list l = {NULL, 0, -1};
+    int res = pg_simple(s, settings, NULL);
+    if (res == STRATA_OK)
+        res = pg_exec(s, m->down_sql, &l);
+    if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
+        sbuf b;
+        migration tmp = *m;
+        tmp.source = m->down_source;
+        pg_rollback(s);
+        sbuf_init(&b);
+        describe_failure(&b, &l, &tmp, m->down_sql, 0, m->down_sql, m->down_line, 0);
+        sbuf_printf(&b, "\n(the down manages its own transactions: what it committed before "
+                        "the failure stays; %lld stays recorded as applied)", (long long)m->version);
+        set_error_buf(s, res, &b);
+        sbuf_free(&b);
+    } else if (res == STRATA_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        pg_rollback(s);
+        res = set_error(s, STRATA_ESQL, "%s: the down left a transaction open (BEGIN with no "
+                        "COMMIT): it was rolled back; add the COMMIT", m->down_source);
+    }
+    pgres_list_clear(&l);
+    if (res == STRATA_OK)
+        res = pg_simple(s, del, NULL);
+    settings_restore(s, &rc->snap);
+    return res;
+}
+
 static int revert_one(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;
-    bool notx = migration_down_no_transaction(m);
+    directives tmp;
+    directives_init(&tmp);
+    bool notx = down_directives(m, &tmp)->no_transaction;
+    bool self = !notx && sql_has_transaction_control(m->down_sql);
     char *del = history_delete_sql(s, m->version), *settings;
     int res;
     int64_t t0 = now_ms();
+    directives_clear(&tmp);
     emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
     s->cur_version = m->version;
-    settings = timeout_settings_sql(s, m, !notx);
+    settings = down_settings_sql(s, m, !notx && !self);
     if (!del || !settings)
         res = set_error(s, STRATA_ENOMEM, "out of memory");
+    else if (down_is_empty(m, NULL))
+        res = revert_empty(rc, m, del);
     else if (notx)
         res = revert_notx(rc, m, settings, del);
+    else if (self)
+        res = revert_self(rc, m, settings, del);
     else
         res = revert_tx(rc, m, settings, del);
     s->cur_version = 0;
@@ -192,6 +338,10 @@ static int revert_common(strata *s, int64_t target, int32_t steps)
 
 STRATA_EXPORT int strata_revert(strata *s, int64_t target)
 {
+    if (s && target < STRATA_BEFORE_FIRST)
+        return set_error(s, STRATA_EINVAL, "revert target %lld: versions are >= 0; use "
+                         "STRATA_BEFORE_FIRST (-1) to revert every migration",
+                         (long long)target);
     return revert_common(s, target, -1);
 }
 

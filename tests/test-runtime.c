@@ -177,6 +177,10 @@ START_TEST(sigkill_mid_notx_then_resume)
                                      "version = 11 AND state = 'dirty'"), 2);
     strata *s = open_with(&m, 1);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_int_eq(strata_status_get(st, 0)->flags, STRATA_ROW_INTERRUPTED | STRATA_ROW_NO_DOWN);
+    strata_status_free(st);
     strata_set_resume(s, 1);
     apply_ok(s);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 11 "
