@@ -108,9 +108,9 @@ int split_sql(stmt_list *out, const char *sql, sbuf *err, int32_t *err_offset);
 void stmt_list_free(stmt_list *l);
 /* True when @sql holds a top-level BEGIN/COMMIT/ROLLBACK statement. */
 bool sql_has_transaction_control(const char *sql);
-/* For CREATE INDEX CONCURRENTLY: the table (schema-qualified when written
- * so) and the index name when given. Caller frees both. */
-bool parse_index_concurrently(const char *stmt, char **relation, char **idxname);
+/* For CREATE INDEX CONCURRENTLY: the table's schema (NULL when not written)
+ * and name, unquoted, and the index name when given. Caller frees all. */
+bool parse_index_concurrently(const char *stmt, char **schema, char **relname, char **idxname);
 
 /* ---- the handle (handle.c) ---- */
 struct strata {

@@ -144,7 +144,7 @@ bool sql_has_transaction_control(const char *sql)
     return found;
 }
 
-bool parse_index_concurrently(const char *stmt, char **relation, char **idxname)
+bool parse_index_concurrently(const char *stmt, char **schema, char **relname, char **idxname)
 {
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(stmt);
     bool found = false;
@@ -155,14 +155,11 @@ bool parse_index_concurrently(const char *stmt, char **relation, char **idxname)
             pr->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
             const PgQuery__IndexStmt *ix = pr->stmts[0]->stmt->index_stmt;
             if (ix->concurrent && ix->relation) {
-                sbuf b;
-                sbuf_init(&b);
-                if (ix->relation->schemaname && *ix->relation->schemaname)
-                    sbuf_printf(&b, "%s.", ix->relation->schemaname);
-                sbuf_puts(&b, ix->relation->relname);
-                *relation = sbuf_take(&b);
+                const char *sc = ix->relation->schemaname;
+                *schema = sc && *sc ? xstrdup(sc) : NULL;
+                *relname = xstrdup(ix->relation->relname);
                 *idxname = ix->idxname && *ix->idxname ? xstrdup(ix->idxname) : NULL;
-                found = *relation != NULL;
+                found = *relname != NULL;
             }
         }
         if (pr)

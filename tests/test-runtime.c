@@ -593,6 +593,149 @@ START_TEST(single_transaction_refuses_what_cannot_be_atomic)
 }
 END_TEST
 
+static strata *open_one(int64_t v, const char *name, const char *up)
+{
+    strata_migration_def m = {v, name, up, NULL};
+    return open_with(&m, 1);
+}
+
+START_TEST(resume_refuses_changed_done_prefix)
+{
+    static const char ran[] = "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                              "INSERT INTO a VALUES (1);\nINSERT INTO later VALUES (1);\n";
+    strata *s = open_one(7, "edit", ran);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    strata_close(s);
+    /* an edit above the failed statement shifts the numbers */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                            "CREATE TABLE newt (id int);\nINSERT INTO a VALUES (1);\n"
+                            "CREATE TABLE later (id int);\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_msg(strstr(strata_errmsg(s), "7_edit:3: statement 2 changed since it ran, but 2 "
+                                           "statement(s) had completed"), "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM a"), 1);
+    ck_assert(!rel_exists("newt") && !rel_exists("later"));
+    strata_close(s);
+    /* a file that lost finished statements is refused too */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "statement 2 is gone"));
+    strata_close(s);
+    /* fixing only the failed statement resumes, and records the new checksum */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                            "INSERT INTO a VALUES (1);\nCREATE TABLE later (id int);\n");
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM a"), 1);
+    ck_assert(rel_exists("later"));
+    strata_set_resume(s, 0);
+    apply_ok(s); /* not "modified" */
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_str_eq(strata_status_get(st, 0)->state_name, "applied");
+    strata_status_free(st);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(resume_row_without_hashes)
+{
+    static const char ran[] = "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                              "INSERT INTO later VALUES (1);\n";
+    strata *s = open_one(3, "old", ran);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    test_sql("UPDATE strata_history SET done_hashes = NULL"); /* as an older release wrote it */
+    strata_close(s);
+    s = open_one(3, "old", "-- strata:no-transaction\nCREATE TABLE a (id int);\nSELECT 1;\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "does not record which statements ran"));
+    strata_close(s);
+    test_sql("CREATE TABLE later (id int)");
+    s = open_one(3, "old", ran);
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM later"), 1);
+    strata_close(s);
+}
+END_TEST
+
+/* A trigger on the history table: the progress update of statement @n of
+ * version 2 fails with 55P03 (lock_timeout) @times times. */
+static void progress_fails(int n, int times)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE SEQUENCE hits;\n"
+             "CREATE FUNCTION busy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.version = 2 AND NEW.statements_done = %d AND OLD.statements_done = %d "
+             "AND nextval('hits') <= %d THEN RAISE EXCEPTION 'canceling statement due to lock "
+             "timeout' USING ERRCODE = '55P03'; END IF; RETURN NEW; END $$;\n"
+             "CREATE TRIGGER busy BEFORE UPDATE ON strata_history FOR EACH ROW EXECUTE FUNCTION busy();",
+             n, n - 1, times);
+    test_sql(sql);
+}
+
+static const strata_migration_def cic_defs[] = {
+    {1, "first", "CREATE TABLE t (id int);", NULL},
+    {2, "cic", "-- strata:no-transaction\nINSERT INTO t VALUES (1);\n"
+               "CREATE INDEX CONCURRENTLY t_id ON t (id);\nINSERT INTO t VALUES (2);\n", NULL}};
+
+START_TEST(progress_retry_does_not_rerun_statement)
+{
+    strata *s = open_with(cic_defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    progress_fails(2, 1);
+    s = open_with(cic_defs, 2);
+    strata_set_retries(s, 2);
+    strata_set_retry_backoff_ms(s, 1);
+    apply_ok(s); /* the CREATE INDEX is not sent twice ("already exists") */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM t"), 2);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 2 "
+                                     "AND state = 'applied'"), 3);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(resume_after_statement_committed_without_progress)
+{
+    strata *s = open_with(cic_defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    progress_fails(2, 100);
+    s = open_with(cic_defs, 2);
+    strata_set_retries(s, 1);
+    strata_set_retry_backoff_ms(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 2 "
+                                     "AND state = 'dirty'"), 1);
+    test_sql("DROP TRIGGER busy ON strata_history");
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_resume(s, 1);
+    apply_ok(s); /* the index is in the catalog: statement 2 is not run again */
+    ck_assert_ptr_nonnull(strstr(ev.log, "statement 2 completed before the interruption"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM t"), 2);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(invalid_index_cleanup_quoted)
+{
+    strata *s = open_one(3, "uniq", "-- strata:no-transaction\nCREATE TABLE \"Dups\" (k int);\n"
+                                    "INSERT INTO \"Dups\" VALUES (1), (1);\n"
+                                    "CREATE UNIQUE INDEX CONCURRENTLY \"Uniq\" ON \"Dups\" (k);\n");
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "INVALID index public.\"Uniq\" behind; clear it with: "
+                                           "DROP INDEX CONCURRENTLY IF EXISTS public.\"Uniq\";"),
+                  "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -622,6 +765,15 @@ Suite *test_suite(void)
     tcase_add_test(tc, unbalanced_self_managed_refused);
     tcase_add_test(tc, self_managed_gets_timeouts);
     tcase_add_test(tc, single_transaction_refuses_what_cannot_be_atomic);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("resume");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, resume_refuses_changed_done_prefix);
+    tcase_add_test(tc, resume_row_without_hashes);
+    tcase_add_test(tc, progress_retry_does_not_rerun_statement);
+    tcase_add_test(tc, resume_after_statement_committed_without_progress);
+    tcase_add_test(tc, invalid_index_cleanup_quoted);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("phases-batches-settings");
