@@ -91,6 +91,12 @@ static bool end_copy(strata *s, PGresult *r)
     return true;
 }
 
+/* @a + @b for @b >= 0, saturating at INT64_MAX (a watch interval may be huge). */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
 int pg_exec(strata *s, const char *sql, pgres_list *out)
 {
     pgres_list l = {NULL, 0, -1};
@@ -128,12 +134,13 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
         }
         struct pollfd pfd = {sock, POLLIN, 0};
         int64_t wait = s->watch_ms > 0 ? next_watch - now_ms() : 1000;
-        int pr = poll(&pfd, 1, (int)(wait < 0 ? 0 : wait));
+        /* at most a second per poll: the int timeout never truncates */
+        int pr = poll(&pfd, 1, (int)(wait < 0 ? 0 : wait > 1000 ? 1000 : wait));
         if (pr < 0 && errno != EINTR)
             break;
         if (pr == 0 && s->watch_ms > 0 && now_ms() >= next_watch) {
             watch_report(s, now_ms() - started);
-            next_watch = now_ms() + s->watch_ms;
+            next_watch = add_sat(now_ms(), s->watch_ms);
         }
         if (pr > 0 && !PQconsumeInput(s->conn))
             break;

@@ -1,6 +1,7 @@
 /* Transactional migrations: the migration and its history row travel in one
  * round trip (BEGIN; settings; SQL; INSERT; COMMIT; restore), so the pair is
  * applied or neither, and a thousand migrations cost a thousand round trips. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +57,10 @@ bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
     strata *s = rc->s;
     if (!pg_sqlstate_is(e, "55P03") || attempt >= s->retries)
         return false;
-    int64_t wait = s->retry_backoff_ms << (attempt < 16 ? attempt : 16);
+    int shift = attempt < 16 ? attempt : 16;
+    /* doubled per attempt, saturating: a huge backoff must not wrap negative */
+    int64_t wait = s->retry_backoff_ms > (INT64_MAX >> shift) ? INT64_MAX
+                                                              : s->retry_backoff_ms << shift;
     sbuf b;
     sbuf_init(&b);
     sbuf_printf(&b, "lock_timeout: %s; retry %d of %d in %lld ms",

@@ -736,6 +736,24 @@ START_TEST(invalid_index_cleanup_quoted)
 }
 END_TEST
 
+START_TEST(huge_watch_interval_saturates)
+{
+    strata_migration_def m = {1, "alter", "-- strata:lock-timeout 0\nALTER TABLE busy ADD COLUMN c int;", NULL};
+    test_events ev = {0};
+    PGconn *holder = hold_busy("SHARE", "1");
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_set_watch_interval_ms(s, INT64_MAX), STRATA_OK);
+    ck_assert_int_eq(strata_set_retry_backoff_ms(s, INT64_MAX / 3), STRATA_OK);
+    apply_ok(s);
+    /* the first look comes early, the next one never: no wrap into a busy loop */
+    ck_assert_int_eq(ev.count[STRATA_EVENT_BLOCKED], 1);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_RETRY], 0);
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -755,6 +773,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, lock_timeout_retried_until_released);
     tcase_add_test(tc, lock_timeout_exhausted_names_blocker);
     tcase_add_test(tc, blocker_reported_while_waiting);
+    tcase_add_test(tc, huge_watch_interval_saturates);
     tcase_add_test(tc, two_migrators_with_concurrent_index);
     tcase_add_test(tc, second_migrator_waits_for_running_notx);
     tcase_add_test(tc, revert_no_transaction_down);
