@@ -328,6 +328,32 @@ static const migration *resumed_migration(const strata *s, const history *h)
     return d && s->resume ? migset_find(&s->set, d->version) : NULL;
 }
 
+/* Runs @items in order; in single-transaction mode inside one BEGIN/COMMIT,
+ * reporting them done only once it committed. */
+static int run_items(run_ctx *rc, const migration **items, size_t n)
+{
+    strata *s = rc->s;
+    int64_t *ms = calloc(n + 1, sizeof *ms);
+    int res = ms ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
+    if (res == STRATA_OK && s->single_tx)
+        res = pg_simple(s, "BEGIN", NULL);
+    for (size_t i = 0; res == STRATA_OK && i < n; i++) {
+        int64_t t0 = now_ms();
+        res = run_one(rc, items[i], -1);
+        ms[i] = now_ms() - t0;
+    }
+    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
+        if (res == STRATA_OK)
+            res = r2;
+    }
+    /* single transaction: nothing is applied until the COMMIT says so */
+    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n; i++)
+        emit_done(s, items[i], ms[i]);
+    free(ms);
+    return res;
+}
+
 static int apply_plan(run_ctx *rc, int64_t target)
 {
     strata *s = rc->s;
@@ -346,27 +372,29 @@ static int apply_plan(run_ctx *rc, int64_t target)
         else
             res = run_one(rc, m, d->statements_done);
     }
-    int64_t *ms = calloc(p.n + 1, sizeof *ms);
-    if (res == STRATA_OK && !ms)
-        res = set_error(s, STRATA_ENOMEM, "out of memory");
-    if (res == STRATA_OK && s->single_tx)
-        res = pg_simple(s, "BEGIN", NULL);
-    for (size_t i = 0; res == STRATA_OK && i < p.n; i++) {
-        int64_t t0 = now_ms();
-        res = run_one(rc, p.items[i], -1);
-        ms[i] = now_ms() - t0;
-    }
-    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
-        if (res == STRATA_OK)
-            res = r2;
-    }
-    /* single transaction: nothing is applied until the COMMIT says so */
-    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < p.n; i++)
-        emit_done(s, p.items[i], ms[i]);
-    free(ms);
+    if (res == STRATA_OK)
+        res = run_items(rc, p.items, p.n);
     free(p.items);
     return res;
+}
+
+int apply_exact(run_ctx *rc, const migration **items, size_t n)
+{
+    strata *s = rc->s;
+    plan p = {items, n};
+    int res;
+    /* the reverts changed the rows: what runs next must see that */
+    history_clear(&rc->hist);
+    res = history_read(s, &rc->hist);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, NULL);
+    return res == STRATA_OK ? run_items(rc, items, n) : res;
+}
+
+int check_migrations(strata *s, const migration **items, size_t n)
+{
+    plan p = {items, n};
+    return check_plan(s, &p, NULL);
 }
 
 /* Lint enforcement: refuse the run, listing the findings at or above the

@@ -284,5 +284,9 @@ void end_run(run_ctx *rc);
 int dry_run_one(strata *s, const migration *m, bool revert);
 int check_conn_idle(strata *s);
 void lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
+/* engine.c, for redo: the plan check of @items, before anything runs; and
+ * applying exactly @items (version order) under the lock @rc holds. */
+int check_migrations(strata *s, const migration **items, size_t n);
+int apply_exact(run_ctx *rc, const migration **items, size_t n);
 
 #endif

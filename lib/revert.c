@@ -304,7 +304,30 @@ static int revert_one(run_ctx *rc, const migration *m)
     return res;
 }
 
-static int revert_common(strata *s, int64_t target, int32_t steps)
+static int by_version(const void *a, const void *b)
+{
+    const migration *x = *(const migration *const *)a, *y = *(const migration *const *)b;
+    return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/* Redo: the reverted migrations again, in version order. */
+static int redo_apply(run_ctx *rc, const migration **ms, size_t n)
+{
+    const migration **up = malloc((n ? n : 1) * sizeof *up);
+    int res = STRATA_OK;
+    if (!up)
+        return set_error(rc->s, STRATA_ENOMEM, "out of memory");
+    memcpy(up, ms, n * sizeof *up);
+    qsort(up, n, sizeof *up, by_version);
+    for (size_t i = 0; res == STRATA_OK && rc->s->dry_run && i < n; i++)
+        res = dry_run_one(rc->s, up[i], false);
+    if (res == STRATA_OK && !rc->s->dry_run)
+        res = apply_exact(rc, up, n);
+    free(up);
+    return res;
+}
+
+static int revert_common(strata *s, int64_t target, int32_t steps, bool redo, int64_t *first)
 {
     run_ctx rc = {0};
     const migration **ms = NULL;
@@ -319,21 +342,41 @@ static int revert_common(strata *s, int64_t target, int32_t steps)
     res = history_read(s, &rc.hist);
     if (res == STRATA_OK)
         res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+    if (res == STRATA_OK && redo && n == 0)
+        res = set_error(s, STRATA_ENOTFOUND, "nothing is applied: there is nothing to redo");
+    if (res == STRATA_OK && redo)
+        res = check_migrations(s, ms, n); /* the ups too, before anything runs */
     if (res == STRATA_OK && s->dry_run) {
         for (size_t i = 0; res == STRATA_OK && i < n; i++)
             res = dry_run_one(s, ms[i], true);
+        if (res == STRATA_OK && redo)
+            res = redo_apply(&rc, ms, n);
     } else if (res == STRATA_OK && n) {
         free(ms);
         ms = NULL;
         res = start_run(&rc, false);
         if (res == STRATA_OK)
             res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+        if (res == STRATA_OK && redo && n == 0)
+            res = set_error(s, STRATA_ENOTFOUND, "nothing is applied: there is nothing to redo");
         for (size_t i = 0; res == STRATA_OK && i < n; i++)
             res = revert_one(&rc, ms[i]);
+        if (res == STRATA_OK && redo)
+            res = redo_apply(&rc, ms, n);
     }
+    if (res == STRATA_OK && first && n)
+        *first = ms[0]->version;
     free(ms);
     end_run(&rc);
     return res;
+}
+
+STRATA_EXPORT int strata_redo(strata *s, int32_t n, int64_t *out)
+{
+    if (s && n < 1)
+        return set_error(s, STRATA_EINVAL, "redo %d: the number of migrations to redo is at "
+                         "least 1", (int)n);
+    return revert_common(s, 0, n, true, out);
 }
 
 STRATA_EXPORT int strata_revert(strata *s, int64_t target)
@@ -342,12 +385,12 @@ STRATA_EXPORT int strata_revert(strata *s, int64_t target)
         return set_error(s, STRATA_EINVAL, "revert target %lld: versions are >= 0; use "
                          "STRATA_BEFORE_FIRST (-1) to revert every migration",
                          (long long)target);
-    return revert_common(s, target, -1);
+    return revert_common(s, target, -1, false, NULL);
 }
 
 STRATA_EXPORT int strata_revert_steps(strata *s, int32_t n)
 {
     if (!s || n < 0)
         return STRATA_EINVAL;
-    return revert_common(s, 0, n);
+    return revert_common(s, 0, n, false, NULL);
 }

@@ -370,6 +370,52 @@ START_TEST(self_managed_and_copy_downs)
 }
 END_TEST
 
+static void order_logger(const strata_event *ev, void *payload)
+{
+    char *log = payload;
+    if (ev->type == STRATA_EVENT_REVERT_DONE || ev->type == STRATA_EVENT_MIGRATION_DONE)
+        snprintf(log + strlen(log), 64, "%s%lld,", ev->type == STRATA_EVENT_REVERT_DONE ? "-" : "+",
+                 (long long)ev->version);
+}
+
+START_TEST(redo_reverts_and_reapplies_exactly)
+{
+    strata_migration_def defs[] = {
+        {1, "a", "CREATE TABLE a (id int);", "DROP TABLE a;"},
+        {2, "b", "CREATE TABLE b (id int);", "DROP TABLE b;"},
+        {3, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+         "-- strata:no-transaction\nDROP INDEX CONCURRENTLY a_id;"},
+        {4, "c", "CREATE TABLE c (id int);", "DROP TABLE c;"}};
+    char log[256] = "";
+    int64_t first = -7;
+    strata *s = test_open();
+    strata_set_event_callback(s, order_logger, log);
+    ck_assert_int_eq(strata_redo(s, 1, &first), STRATA_ENOTFOUND); /* nothing applied */
+    ck_assert_int_eq(first, -7);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 2, 1), STRATA_OK);
+    apply_ok(s);                                  /* 1, 3 */
+    ck_assert_int_eq(strata_add_migrations(s, defs + 1, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 3, 1), STRATA_OK);
+    ck_assert_int_eq(strata_redo(s, 0, &first), STRATA_EINVAL);
+    log[0] = '\0';
+    ck_assert_int_eq(strata_redo(s, 2, &first), STRATA_OK);
+    ck_assert_str_eq(log, "-3,-1,+1,+3,");         /* 2 and 4 stay pending */
+    ck_assert_int_eq(first, 3);
+    ck_assert(table_exists("a") && table_exists("a_id") && !table_exists("b") && !table_exists("c"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'applied'"), 2);
+    /* the dry run shows both halves and changes nothing */
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_redo(s, 1, &first), STRATA_OK);
+    ck_assert_msg(strstr(ev.log, "DROP INDEX CONCURRENTLY a_id") &&
+                  strstr(ev.log, "CREATE INDEX CONCURRENTLY a_id"), "%s", ev.log);
+    ck_assert_int_eq(count_history(), 2);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(lock_released_after_failure)
 {
     strata_migration_def bad = {1, "bad", "CREATE TABLE x (id int);\nSELECT nope;", NULL};
@@ -638,6 +684,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, empty_down_refused_then_allowed);
     tcase_add_test(tc, down_runs_with_its_own_directives);
     tcase_add_test(tc, self_managed_and_copy_downs);
+    tcase_add_test(tc, redo_reverts_and_reapplies_exactly);
     suite_add_tcase(s, tc);
     tc = tcase_create("lock");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
