@@ -6,6 +6,40 @@
 #include <string.h>
 
 #include "internal.h"
+#include "resume.h"
+#include "sqlcheck.h"
+
+static int64_t exact_count(strata *s, const char *schema, const char *rel)
+{
+    char *qs = schema ? pg_ident(s, schema) : NULL, *qr = pg_ident(s, rel);
+    sbuf q;
+    PGresult *r = NULL;
+    int64_t n = -1;
+    sbuf_init(&q);
+    sbuf_printf(&q, "SELECT count(*) FROM %s%s%s", qs ? qs : "", qs ? "." : "", qr ? qr : "");
+    if (qr && (qs || !schema) && !q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK &&
+        PQntuples(r) == 1)
+        n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    sbuf_free(&q);
+    free(qs);
+    free(qr);
+    return n;
+}
+
+static int32_t first_stmt_line(const migration *m)
+{
+    stmt_list sl = {0};
+    sbuf ignore;
+    int32_t off, line = m->up_line > 0 ? m->up_line : 1;
+    sbuf_init(&ignore);
+    if (split_sql(&sl, m->up_sql, &ignore, &off) == STRATA_OK && sl.n > 0)
+        for (int32_t k = 0; k < sl.items[0].offset; k++)
+            line += m->up_sql[k] == '\n';
+    stmt_list_free(&sl);
+    sbuf_free(&ignore);
+    return line;
+}
 
 static int one_statement(strata *s, const migration *m)
 {
@@ -27,16 +61,66 @@ static int one_statement(strata *s, const migration *m)
     return rc;
 }
 
+/* A batch ends when its statement touches no row; one whose WHERE still
+ * matches the rows it changed never would. Past this many rows (ten times
+ * the planner's estimate of the table, at least ten thousand) it cannot be
+ * converging. -1: no limit (not an UPDATE or DELETE, or no estimate). */
+static int64_t batch_row_limit(strata *s, const migration *m)
+{
+    char *schema = NULL, *rel = NULL, *lit = NULL;
+    int64_t limit = -1;
+    if (dml_target(m->up_sql, &schema, &rel))
+        lit = regclass_literal(s, schema, rel);
+    if (lit) {
+        sbuf q;
+        PGresult *r = NULL;
+        sbuf_init(&q);
+        /* the planner's estimate: reltuples scaled to the table's size now */
+        sbuf_printf(&q, "SELECT (CASE WHEN c.reltuples > 0 AND c.relpages > 0 THEN c.reltuples "
+                        "/ c.relpages * greatest(pg_relation_size(c.oid) / "
+                        "current_setting('block_size')::int, 1) ELSE 0 END)::bigint"
+                        ", c.reltuples <= 0 OR c.relpages = 0 "
+                        "FROM pg_class c WHERE c.oid = to_regclass(%s)", lit);
+        if (!q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK && PQntuples(r) == 1) {
+            int64_t est = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            if (PQgetvalue(r, 0, 1)[0] == 't') /* never analyzed: count once */
+                est = exact_count(s, schema, rel);
+            if (est >= 0)
+                limit = 10 * (est > 1000 ? est : 1000);
+        }
+        PQclear(r);
+        sbuf_free(&q);
+    }
+    free(lit);
+    free(schema);
+    free(rel);
+    return limit;
+}
+
+static int not_converging(strata *s, const migration *m, int64_t total, int32_t batch,
+                          int64_t limit)
+{
+    return set_error(s, STRATA_ESQL,
+                     "%s:%d: the batch changed %lld rows in %d batches, more than ten times "
+                     "the rows its table holds (limit %lld): its WHERE still matches rows it "
+                     "already changed, so it would never stop. Make the WHERE exclude what the "
+                     "SET writes (e.g. WHERE NOT done). The batches so far are committed; the "
+                     "migration is not recorded",
+                     m->source, (int)first_stmt_line(m), (long long)total, (int)batch,
+                     (long long)limit);
+}
+
 int run_migration_batch(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;
     char *settings;
     sbuf sql;
     size_t user_start;
-    int64_t total = 0, t0 = now_ms();
+    int64_t total = 0, t0 = now_ms(), limit;
     int res = one_statement(s, m);
     if (res)
         return res;
+    limit = batch_row_limit(s, m);
     settings = timeout_settings_sql(s, m, true);
     if (!settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
@@ -96,6 +180,10 @@ int run_migration_batch(run_ctx *rc, const migration *m)
         }
         if (rows == 0)
             break;
+        if (limit >= 0 && total > limit) {
+            res = not_converging(s, m, total, batch, limit);
+            break;
+        }
         if (m->d.batch_pause_ms > 0)
             sleep_ms(m->d.batch_pause_ms);
     }

@@ -171,3 +171,29 @@ int sql_precheck(strata *s, const char *sql, const char *source, int32_t first_l
         *facts = c.facts;
     return res;
 }
+
+bool dml_target(const char *sql, char **schema, char **rel)
+{
+    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+    bool found = false;
+    *schema = *rel = NULL;
+    if (!r.error) {
+        PgQuery__ParseResult *pr = pg_query__parse_result__unpack(
+            NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        const PgQuery__Node *n = pr && pr->n_stmts == 1 ? pr->stmts[0]->stmt : NULL;
+        const PgQuery__RangeVar *rv = NULL;
+        if (n && n->node_case == PG_QUERY__NODE__NODE_UPDATE_STMT)
+            rv = n->update_stmt->relation;
+        else if (n && n->node_case == PG_QUERY__NODE__NODE_DELETE_STMT)
+            rv = n->delete_stmt->relation;
+        if (rv && rv->relname) {
+            *schema = rv->schemaname && *rv->schemaname ? xstrdup(rv->schemaname) : NULL;
+            *rel = xstrdup(rv->relname);
+            found = *rel != NULL;
+        }
+        if (pr)
+            pg_query__parse_result__free_unpacked(pr, NULL);
+    }
+    pg_query_free_protobuf_parse_result(r);
+    return found;
+}

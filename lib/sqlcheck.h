@@ -16,6 +16,10 @@ typedef struct sql_facts {
 int sql_precheck(strata *s, const char *sql, const char *source, int32_t first_line,
                  sql_facts *facts);
 
+/* The table a single UPDATE or DELETE writes (schema NULL when not
+ * written), unquoted; false for anything else. Caller frees both. */
+bool dml_target(const char *sql, char **schema, char **rel);
+
 /* True when @sql holds only comments, semicolons and blanks (split.c); when
  * @first_comment is not NULL it receives the first comment's text (or NULL;
  * caller frees). */

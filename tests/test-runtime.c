@@ -754,6 +754,24 @@ START_TEST(huge_watch_interval_saturates)
 }
 END_TEST
 
+START_TEST(batch_not_converging_stops)
+{
+    strata_migration_def defs[] = {
+        {1, "table", "CREATE TABLE \"Items\" (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);\n"
+                     "INSERT INTO \"Items\" SELECT generate_series(1, 50);", NULL},
+        {2, "forever", "-- strata:batch\n-- its WHERE never stops matching\n"
+                       "UPDATE \"Items\" SET n = n + 1 WHERE id IN (SELECT id FROM \"Items\" LIMIT 100);", NULL}};
+    strata *s = open_with(defs, 2);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_forever:3: the batch changed 10050 rows in 201 "
+                                           "batches") && strstr(strata_errmsg(s), "never stop"),
+                  "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -799,6 +817,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, phases_expand_then_contract);
     tcase_add_test(tc, batch_backfill_converges);
+    tcase_add_test(tc, batch_not_converging_stops);
     tcase_add_test(tc, batch_requires_one_statement);
     tcase_add_test(tc, settings_do_not_leak);
     suite_add_tcase(s, tc);
