@@ -766,8 +766,47 @@ START_TEST(batch_not_converging_stops)
     ck_assert_msg(strstr(strata_errmsg(s), "2_forever:3: the batch changed 10050 rows in 201 "
                                            "batches") && strstr(strata_errmsg(s), "never stop"),
                   "%s", strata_errmsg(s));
-    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND "
+                                     "state = 'dirty' AND failed_statement = 1 AND error LIKE "
+                                     "'%never stop%'"), 1);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(batch_interrupted_is_dirty_then_resumes)
+{
+    strata_migration_def defs[] = {
+        {1, "table", "CREATE TABLE items (id int PRIMARY KEY, done bool NOT NULL DEFAULT false);\n"
+                     "INSERT INTO items SELECT generate_series(1, 100);", NULL},
+        {2, "slow", "-- strata:batch\nUPDATE items SET done = true WHERE id IN (SELECT id FROM items "
+                    "WHERE NOT done ORDER BY id LIMIT 10) AND EXISTS (SELECT FROM pg_sleep(0.2));", NULL}};
+    strata *s = open_with(defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    char dsn[600];
+    snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
+    pid_t kid = test_spawn_apply(dsn, defs, 2);
+    for (int i = 0; i < 500 && test_query_long("SELECT coalesce(max(statements_done), 0) FROM "
+                                               "strata_history WHERE version = 2") < 3; i++)
+        usleep(10000);
+    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+    ck_assert_int_eq(test_wait_apply(kid), STRATA_ECONNECT);
+    s = open_with(defs, 2);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    const strata_status_row *row = strata_status_get(st, 1);
+    ck_assert_str_eq(row->state_name, "dirty");
+    ck_assert(row->flags & STRATA_ROW_INTERRUPTED);
+    ck_assert_msg(row->error && strstr(row->error, "batch interrupted: ") &&
+                  strstr(row->error, "0 rows done in "), "%s", row->error ? row->error : "(null)");
+    strata_status_free(st);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM items WHERE NOT done"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND "
+                                     "state = 'applied' AND error IS NULL"), 1);
     strata_close(s);
 }
 END_TEST
@@ -818,6 +857,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, phases_expand_then_contract);
     tcase_add_test(tc, batch_backfill_converges);
     tcase_add_test(tc, batch_not_converging_stops);
+    tcase_add_test(tc, batch_interrupted_is_dirty_then_resumes);
     tcase_add_test(tc, batch_requires_one_statement);
     tcase_add_test(tc, settings_do_not_leak);
     suite_add_tcase(s, tc);
