@@ -39,6 +39,15 @@ static int check_history(strata *s, const history *h, bool quiet, bool locked)
             }
             continue;
         }
+        if (r->dirty && !s->resume && locked && r->failed_statement <= 0)
+            return set_error(s, STRATA_EDIRTY,
+                             "migration %lld (%s) is dirty: it was interrupted after %d "
+                             "statement(s) or batch(es)%s%s. Run `strata up --resume` to "
+                             "continue, or resolve it by hand with `strata force %lld "
+                             "--applied` or `--pending`",
+                             (long long)r->version, m->source, (int)r->statements_done,
+                             r->error ? ": " : "", r->error ? r->error : "",
+                             (long long)r->version);
         if (r->dirty && !s->resume && locked)
             return set_error(s, STRATA_EDIRTY,
                              "migration %lld (%s) is dirty: statement %d failed (%s). Fix the "

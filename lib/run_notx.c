@@ -107,6 +107,9 @@ static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, 
     strata *s = rc->s;
     const PGresult *e = pgres_err(l);
     sbuf b;
+    /* a failure inside the migration's own BEGIN ... COMMIT leaves the
+     * transaction aborted: end it, so the dirty row and the unlock go through */
+    pg_rollback(s);
     sbuf_init(&b);
     if (e) {
         long off = pg_error_offset(e, stmt);

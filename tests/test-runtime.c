@@ -802,11 +802,31 @@ START_TEST(batch_interrupted_is_dirty_then_resumes)
                   strstr(row->error, "0 rows done in "), "%s", row->error ? row->error : "(null)");
     strata_status_free(st);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    ck_assert_msg(strstr(strata_errmsg(s), "is dirty: it was interrupted after ") &&
+                  !strstr(strata_errmsg(s), "statement 0"), "%s", strata_errmsg(s));
     strata_set_resume(s, 1);
     apply_ok(s);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM items WHERE NOT done"), 0);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND "
                                      "state = 'applied' AND error IS NULL"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(notx_own_transaction_failure_unlocks)
+{
+    strata *s = open_one(5, "own", "-- strata:no-transaction\nCREATE TABLE x (id int);\nBEGIN;\n"
+                                   "INSERT INTO x VALUES (1);\nINSERT INTO nope VALUES (1);\nCOMMIT;\n");
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "5_own:5:"), "%s", strata_errmsg(s));
+    /* while the handle is still open: unlocked, and the failure recorded */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT failed_statement FROM strata_history WHERE version = 5 "
+                                     "AND state = 'dirty'"), 4);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM x"), 0);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK); /* the handle still works */
+    strata_status_free(st);
     strata_close(s);
 }
 END_TEST
@@ -841,6 +861,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, unbalanced_self_managed_refused);
     tcase_add_test(tc, self_managed_gets_timeouts);
     tcase_add_test(tc, single_transaction_refuses_what_cannot_be_atomic);
+    tcase_add_test(tc, notx_own_transaction_failure_unlocks);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("resume");
