@@ -134,11 +134,12 @@ static char *batch_sql(strata *s, const migration *m, const char *prefix, int32_
                                     "continue'",
                                     (int)batch, (long long)total, (int)batch - 1);
     sbuf b;
+    if (!prog)
+        return NULL;
     sbuf_init(&b);
-    if (prog)
-        sbuf_printf(&b, "%s%s;\nCOMMIT", prefix, prog);
+    sbuf_printf(&b, "%s%s;\nCOMMIT", prefix, prog);
     free(prog);
-    return prog ? sbuf_take(&b) : (sbuf_free(&b), NULL);
+    return sbuf_take(&b);
 }
 
 static void mark_failed(strata *s, const migration *m, const char *msg)
