@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "down.h"
 #include "sqlcheck.h"
 
 static bool same_checksum(const hist_row *h, const migration *m)
@@ -195,6 +196,12 @@ int dry_run_one(strata *s, const migration *m, bool revert)
     directives_clear(&tmp);
     if (!settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
+    if (revert && down_is_empty(m, NULL)) {
+        dry(s, m, "-- the down holds no statement: only its history row is removed "
+                  "(empty downs allowed)");
+        free(settings);
+        return STRATA_OK;
+    }
     if (self) {
         dry_self(s, m, settings, sql);
     } else if (notx) {
@@ -297,6 +304,8 @@ static int check_plan(strata *s, const plan *p, const migration *resumed)
     int res = STRATA_OK;
     size_t bad = 0;
     sbuf_init(&b);
+    if (resumed)
+        res = sql_precheck(s, resumed->up_sql, resumed->source, resumed->up_line, NULL);
     if (resumed && s->single_tx) {
         sbuf_printf(&b, "\n  %s (version %lld): resuming a dirty no-transaction migration",
                     resumed->source, (long long)resumed->version);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "down.h"
 #include "sqlcheck.h"
 
 static int by_rank_desc(const void *a, const void *b)
@@ -12,20 +13,12 @@ static int by_rank_desc(const void *a, const void *b)
     return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : 0;
 }
 
-/* A down that exists but holds no statement: a one-way migration. The
- * loader marks it (down_empty); a set from before that is checked here. */
-static bool down_is_empty(const migration *m, char **comment)
+STRATA_EXPORT int strata_set_allow_empty_down(strata *s, int32_t allow)
 {
-    if (comment)
-        *comment = NULL;
-    if (!m->down_sql)
-        return false;
-    if (m->down_empty) {
-        if (comment && m->down_comment)
-            *comment = xstrdup(m->down_comment);
-        return true;
-    }
-    return sql_holds_no_statement(m->down_sql, comment);
+    if (!s)
+        return STRATA_EINVAL;
+    s->allow_empty_down = allow != 0;
+    return STRATA_OK;
 }
 
 static void note_empty(sbuf *b, const migration *m, size_t *n)
@@ -40,37 +33,6 @@ static void note_empty(sbuf *b, const migration *m, size_t *n)
         sbuf_puts(b, "empty");
     free(comment);
     (*n)++;
-}
-
-const directives *down_directives(const migration *m, directives *tmp)
-{
-    sbuf ignore;
-    if (m->down_d.phase != 0 || !m->down_sql)
-        return &m->down_d;
-    sbuf_init(&ignore);
-    directives_parse(tmp, m->down_sql, m->down_line > 0 ? m->down_line : 1, &ignore);
-    sbuf_free(&ignore);
-    return tmp;
-}
-
-char *down_settings_sql(strata *s, const migration *m, bool local)
-{
-    directives tmp;
-    migration as_down = *m; /* shallow: only its directives are read */
-    char *sql;
-    directives_init(&tmp);
-    as_down.d = *down_directives(m, &tmp);
-    sql = timeout_settings_sql(s, &as_down, local);
-    directives_clear(&tmp);
-    return sql;
-}
-
-STRATA_EXPORT int strata_set_allow_empty_down(strata *s, int32_t allow)
-{
-    if (!s)
-        return STRATA_EINVAL;
-    s->allow_empty_down = allow != 0;
-    return STRATA_OK;
 }
 
 /* The rows to revert, newest application first; every one must be known
@@ -214,27 +176,6 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     pgres_list_clear(&l);
     sbuf_free(&sql);
     return res;
-}
-
-/* An empty down allowed to run: only its history row goes, with a warning. */
-static int revert_empty(run_ctx *rc, const migration *m, const char *del)
-{
-    strata *s = rc->s;
-    char *comment = NULL;
-    int res = pg_simple(s, del, NULL);
-    sbuf b;
-    if (res)
-        return res;
-    down_is_empty(m, &comment);
-    sbuf_init(&b);
-    sbuf_printf(&b, "%s (version %lld): the down holds no statement; ran as a no-op, the "
-                    "history row removed%s%s%s",
-                m->down_source ? m->down_source : m->source, (long long)m->version,
-                comment ? " (\"" : "", comment ? comment : "", comment ? "\")" : "");
-    emit(s, STRATA_EVENT_WARNING, m, b.data);
-    sbuf_free(&b);
-    free(comment);
-    return STRATA_OK;
 }
 
 /* A down with its own BEGIN/COMMIT runs as written, with session-level

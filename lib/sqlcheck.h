@@ -25,11 +25,4 @@ bool dml_target(const char *sql, char **schema, char **rel);
  * caller frees). */
 bool sql_holds_no_statement(const char *sql, char **first_comment);
 
-/* revert.c: the down's own directives (its transaction mode, timeouts).
- * Returns @m's down_d, or, for a set loaded before down_d was filled at load
- * time (never initialised: phase 0), @tmp parsed here (directives_clear it). */
-const directives *down_directives(const migration *m, directives *tmp);
-/* The timeout SETs for the down of @m, from its own directives. */
-char *down_settings_sql(strata *s, const migration *m, bool local);
-
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "sqlcheck.h"
+#include "down.h"
 
 struct strata_status_list {
     strata_status_row *rows;
@@ -66,7 +66,7 @@ static int32_t row_flags(const migration *m, const hist_row *r)
         f |= STRATA_ROW_EMPTY_UP;
     if (m && !m->down_sql)
         f |= STRATA_ROW_NO_DOWN;
-    if (m && m->down_sql && (m->down_empty || sql_holds_no_statement(m->down_sql, NULL)))
+    if (m && down_is_empty(m, NULL))
         f |= STRATA_ROW_EMPTY_DOWN;
     if (r && r->dirty && r->failed_statement <= 0)
         f |= STRATA_ROW_INTERRUPTED;
