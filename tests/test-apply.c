@@ -310,6 +310,15 @@ START_TEST(empty_down_refused_then_allowed)
     strata_status_free(st);
     ck_assert_int_eq(strata_set_allow_empty_down(NULL, 1), STRATA_EINVAL);
     ck_assert_int_eq(strata_set_allow_empty_down(s, 1), STRATA_OK);
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_msg(strstr(ev.log, "the down holds no statement: only its history row is removed"),
+                  "%s", ev.log);
+    ck_assert_int_eq(count_history(), 3);
+    strata_set_dry_run(s, 0);
+    strata_set_event_callback(s, warn_logger, log);
     ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
     ck_assert_int_eq(count_history(), 0);
     ck_assert(!table_exists("a"));

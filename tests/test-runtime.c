@@ -547,6 +547,15 @@ START_TEST(self_managed_gets_timeouts)
     ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
     strata_set_lock_timeout_ms(s, 1234);
     strata_set_statement_timeout_ms(s, 56789);
+    /* the dry run says what it gets: session-level SETs, no BEGIN around it */
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    apply_ok(s);
+    ck_assert_msg(strstr(ev.log, "self-managed transactions") &&
+                  strstr(ev.log, "SET lock_timeout = '1234ms'") && !strstr(ev.log, "SET LOCAL"),
+                  "%s", ev.log);
+    strata_set_dry_run(s, 0);
     apply_ok(s);
     /* both transactions got them, not only the first */
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM st WHERE lt = '1234ms' AND st = '56789ms'"), 2);
