@@ -347,13 +347,21 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.
+ * Before anything runs, every pending migration is checked: COPY FROM STDIN
+ * / TO STDOUT, unbalanced BEGIN/COMMIT/ROLLBACK and an up with no statement
+ * are STRATA_EPARSE naming file:line; in single-transaction mode a batch,
+ * no-transaction or self-managed migration is STRATA_EINVAL (each named).
+ * A @target that no migration has is STRATA_ENOTFOUND.
  */
 STRATA_API int strata_apply(strata *s, int64_t target);
 
 /**
  * strata_revert - revert applied migrations with version > @target, in
  * reverse order of application. Every one is checked for down SQL first.
- * Errors: as strata_apply, plus STRATA_EIRREVERSIBLE.
+ * @target: a version (kept applied), or STRATA_BEFORE_FIRST for everything;
+ * below that is STRATA_EINVAL. A down runs with its own directives.
+ * Errors: as strata_apply, plus STRATA_EIRREVERSIBLE (also for downs that
+ * hold no statement, unless strata_set_allow_empty_down).
  */
 STRATA_API int strata_revert(strata *s, int64_t target);
 

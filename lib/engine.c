@@ -7,6 +7,8 @@
 
 #include "internal.h"
 #include "observe.h"
+#include "down.h"
+#include "sqlcheck.h"
 
 static bool same_checksum(const hist_row *h, const migration *m)
 {
@@ -39,6 +41,15 @@ static int check_history(strata *s, const history *h, bool quiet, bool locked)
             }
             continue;
         }
+        if (r->dirty && !s->resume && locked && r->failed_statement <= 0)
+            return set_error(s, STRATA_EDIRTY,
+                             "migration %lld (%s) is dirty: it was interrupted after %d "
+                             "statement(s) or batch(es)%s%s. Run `strata up --resume` to "
+                             "continue, or resolve it by hand with `strata force %lld "
+                             "--applied` or `--pending`",
+                             (long long)r->version, m->source, (int)r->statements_done,
+                             r->error ? ": " : "", r->error ? r->error : "",
+                             (long long)r->version);
         if (r->dirty && !s->resume && locked)
             return set_error(s, STRATA_EDIRTY,
                              "migration %lld (%s) is dirty: statement %d failed (%s). Fix the "
@@ -156,8 +167,8 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
     else
         res = run_migration_tx(rc, m);
     s->cur_version = 0;
-    if (res == STRATA_OK)
-        emit_done(s, m, now_ms() - t0);
+    if (res == STRATA_OK && !s->single_tx)
+        emit_done(s, m, now_ms() - t0); /* single transaction: once committed */
     else if (!strstr(s->errmsg, m->source))
         name_migration(s, m, res); /* every failure names its migration */
     return res;
@@ -169,15 +180,38 @@ static void dry(strata *s, const migration *m, const char *text)
 }
 
 /* The statements exactly as they would be sent, boundaries included. */
+static void dry_self(strata *s, const migration *m, const char *settings, const char *sql)
+{
+    dry(s, m, "-- self-managed transactions (BEGIN/COMMIT in its SQL): runs as written, "
+              "with these settings at session level");
+    dry(s, m, settings);
+    dry(s, m, sql);
+    dry(s, m, "-- then the history row, once it succeeded");
+    dry(s, m, "-- RESET of the settings above");
+}
+
 int dry_run_one(strata *s, const migration *m, bool revert)
 {
-    bool notx = revert ? migration_down_no_transaction(m) : m->d.no_transaction;
+    directives tmp;
+    directives_init(&tmp);
+    bool notx = revert ? down_directives(m, &tmp)->no_transaction : m->d.no_transaction;
     bool batch = !revert && m->d.batch;
-    char *settings = timeout_settings_sql(s, m, !(notx || batch));
     const char *sql = revert ? m->down_sql : m->up_sql;
+    bool self = !notx && !batch && sql_has_transaction_control(sql);
+    bool local = !notx && !self;
+    char *settings = revert ? down_settings_sql(s, m, local) : timeout_settings_sql(s, m, local);
+    directives_clear(&tmp);
     if (!settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    if (notx) {
+    if (revert && down_is_empty(m, NULL)) {
+        dry(s, m, "-- the down holds no statement: only its history row is removed "
+                  "(empty downs allowed)");
+        free(settings);
+        return STRATA_OK;
+    }
+    if (self) {
+        dry_self(s, m, settings, sql);
+    } else if (notx) {
         stmt_list sl = {0};
         sbuf err;
         int32_t off;
@@ -256,6 +290,95 @@ void end_run(run_ctx *rc)
     history_clear(&rc->hist);
 }
 
+/* Why @m cannot be part of one atomic transaction, or NULL. */
+static const char *not_atomic(const migration *m, const sql_facts *f)
+{
+    if (m->d.batch)
+        return "a batch commits each batch on its own";
+    if (m->d.no_transaction)
+        return "a no-transaction migration commits each statement on its own";
+    if (f->tx_control)
+        return "it runs its own BEGIN/COMMIT";
+    return NULL;
+}
+
+/* Every migration about to run, checked before any of them runs: what the
+ * parser can refuse (COPY with the client, unbalanced BEGIN/COMMIT), and in
+ * single-transaction mode everything that cannot be atomic, all named. */
+static int check_plan(strata *s, const plan *p, const migration *resumed)
+{
+    sbuf b;
+    int res = STRATA_OK;
+    size_t bad = 0;
+    sbuf_init(&b);
+    if (resumed)
+        res = sql_precheck(s, resumed->up_sql, resumed->source, resumed->up_line, NULL);
+    if (resumed && s->single_tx) {
+        sbuf_printf(&b, "\n  %s (version %lld): resuming a dirty no-transaction migration",
+                    resumed->source, (long long)resumed->version);
+        bad++;
+    }
+    for (size_t i = 0; res == STRATA_OK && i < p->n; i++) {
+        const migration *m = p->items[i];
+        sql_facts f;
+        if (m->up_empty) {
+            res = set_error(s, STRATA_EPARSE, "%s (version %lld) holds no statement: write its "
+                            "SQL or delete the file", m->source, (long long)m->version);
+            break;
+        }
+        res = sql_precheck(s, m->up_sql, m->source, m->up_line, &f);
+        const char *why = res == STRATA_OK && s->single_tx ? not_atomic(m, &f) : NULL;
+        if (why) {
+            sbuf_printf(&b, "\n  %s (version %lld): %s", m->source, (long long)m->version, why);
+            bad++;
+        }
+    }
+    if (res == STRATA_OK && bad) {
+        sbuf msg;
+        sbuf_init(&msg);
+        sbuf_printf(&msg, "single-transaction mode: %zu migration(s) cannot run inside one "
+                          "transaction, so nothing was applied; apply them without "
+                          "--single-transaction, or apply up to the version before them first:%s",
+                    bad, b.data ? b.data : "");
+        res = set_error_buf(s, STRATA_EINVAL, &msg);
+        sbuf_free(&msg);
+    }
+    sbuf_free(&b);
+    return res;
+}
+
+static const migration *resumed_migration(const strata *s, const history *h)
+{
+    const hist_row *d = first_dirty(h);
+    return d && s->resume ? migset_find(&s->set, d->version) : NULL;
+}
+
+/* Runs @items in order; in single-transaction mode inside one BEGIN/COMMIT,
+ * reporting them done only once it committed. */
+static int run_items(run_ctx *rc, const migration **items, size_t n)
+{
+    strata *s = rc->s;
+    int64_t *ms = calloc(n + 1, sizeof *ms);
+    int res = ms ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
+    if (res == STRATA_OK && s->single_tx)
+        res = pg_simple(s, "BEGIN", NULL);
+    for (size_t i = 0; res == STRATA_OK && i < n; i++) {
+        int64_t t0 = now_ms();
+        res = run_one(rc, items[i], -1);
+        ms[i] = now_ms() - t0;
+    }
+    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
+        if (res == STRATA_OK)
+            res = r2;
+    }
+    /* single transaction: nothing is applied until the COMMIT says so */
+    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n; i++)
+        emit_done(s, items[i], ms[i]);
+    free(ms);
+    return res;
+}
+
 static int apply_plan(run_ctx *rc, int64_t target)
 {
     strata *s = rc->s;
@@ -264,6 +387,8 @@ static int apply_plan(run_ctx *rc, int64_t target)
     int res = check_history(s, &rc->hist, true, true);
     if (res == STRATA_OK)
         res = make_plan(s, &rc->hist, target, &p);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, resumed_migration(s, &rc->hist));
     if (res == STRATA_OK && d && s->resume) {
         const migration *m = migset_find(&s->set, d->version);
         if (!m)
@@ -272,17 +397,29 @@ static int apply_plan(run_ctx *rc, int64_t target)
         else
             res = run_one(rc, m, d->statements_done);
     }
-    if (res == STRATA_OK && s->single_tx)
-        res = pg_simple(s, "BEGIN", NULL);
-    for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
-        res = run_one(rc, p.items[i], -1);
-    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
-        if (res == STRATA_OK)
-            res = r2;
-    }
+    if (res == STRATA_OK)
+        res = run_items(rc, p.items, p.n);
     free(p.items);
     return res;
+}
+
+int apply_exact(run_ctx *rc, const migration **items, size_t n)
+{
+    strata *s = rc->s;
+    plan p = {items, n};
+    int res;
+    /* the reverts changed the rows: what runs next must see that */
+    history_clear(&rc->hist);
+    res = history_read(s, &rc->hist);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, NULL);
+    return res == STRATA_OK ? run_items(rc, items, n) : res;
+}
+
+int check_migrations(strata *s, const migration **items, size_t n)
+{
+    plan p = {items, n};
+    return check_plan(s, &p, NULL);
 }
 
 /* Lint enforcement: refuse the run, listing the findings at or above the
@@ -347,9 +484,15 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         return STRATA_EINVAL;
     clear_error(s);
     rc.s = s;
+    if (target != STRATA_LATEST && !migset_find(&s->set, target))
+        return set_error(s, STRATA_ENOTFOUND, "no migration has version %lld: apply up to a "
+                         "version that exists (%zu migration(s) known)",
+                         (long long)target, s->set.n);
     if (!s->conn && s->dry_run) {
         history empty = {0};
         res = make_plan(s, &empty, target, &p);
+        if (res == STRATA_OK)
+            res = check_plan(s, &p, NULL);
         for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
             res = dry_run_one(s, p.items[i], false);
         free(p.items);
@@ -362,6 +505,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = check_history(s, &rc.hist, false, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK)
+        res = check_plan(s, &p, resumed_migration(s, &rc.hist));
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)
         res = enforce_lint(s, &p);
     if (res == STRATA_OK && s->dry_run) {

@@ -120,9 +120,9 @@ int split_sql(stmt_list *out, const char *sql, sbuf *err, int32_t *err_offset);
 void stmt_list_free(stmt_list *l);
 /* True when @sql holds a top-level BEGIN/COMMIT/ROLLBACK statement. */
 bool sql_has_transaction_control(const char *sql);
-/* For CREATE INDEX CONCURRENTLY: the table (schema-qualified when written
- * so) and the index name when given. Caller frees both. */
-bool parse_index_concurrently(const char *stmt, char **relation, char **idxname);
+/* For CREATE INDEX CONCURRENTLY: the table's schema (NULL when not written)
+ * and name, unquoted, and the index name when given. Caller frees all. */
+bool parse_index_concurrently(const char *stmt, char **schema, char **relname, char **idxname);
 
 /* ---- the handle (handle.c) ---- */
 struct strata {
@@ -310,5 +310,9 @@ void end_run(run_ctx *rc);
 int dry_run_one(strata *s, const migration *m, bool revert);
 int check_conn_idle(strata *s);
 void lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e);
+/* engine.c, for redo: the plan check of @items, before anything runs; and
+ * applying exactly @items (version order) under the lock @rc holds. */
+int check_migrations(strata *s, const migration **items, size_t n);
+int apply_exact(run_ctx *rc, const migration **items, size_t n);
 
 #endif

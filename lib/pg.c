@@ -72,6 +72,31 @@ static bool push_result(pgres_list *l, PGresult *r)
     return true;
 }
 
+/* A COPY with the client (which the plan check refuses beforehand): libpq
+ * would hand back the COPY state again and again, so end it here. COPY IN
+ * is failed with a message, so the server raises an error and rolls back;
+ * COPY OUT rows are read and dropped. True when @r was such a state. */
+static bool end_copy(strata *s, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    char *row;
+    if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT && st != PGRES_COPY_BOTH)
+        return false;
+    PQclear(r);
+    if (st != PGRES_COPY_OUT)
+        PQputCopyEnd(s->conn, "strata sends no COPY data: a migration cannot COPY FROM STDIN");
+    if (st != PGRES_COPY_IN)
+        while (PQgetCopyData(s->conn, &row, 0) > 0)
+            PQfreemem(row);
+    return true;
+}
+
+/* @a + @b for @b >= 0, saturating at INT64_MAX (a watch interval may be huge). */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
 int pg_exec(strata *s, const char *sql, pgres_list *out)
 {
     pgres_list l = {NULL, 0, -1};
@@ -98,6 +123,8 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
             PGresult *r = PQgetResult(s->conn);
             if (!r)
                 goto done;
+            if (end_copy(s, r))
+                continue; /* the server ends the COPY; its error result follows */
             if (!push_result(&l, r)) {
                 while ((r = PQgetResult(s->conn)) != NULL)
                     PQclear(r);
@@ -107,12 +134,13 @@ int pg_exec(strata *s, const char *sql, pgres_list *out)
         }
         struct pollfd pfd = {sock, POLLIN, 0};
         int64_t wait = s->watch_ms > 0 ? next_watch - now_ms() : 1000;
-        int pr = poll(&pfd, 1, (int)(wait < 0 ? 0 : wait));
+        /* at most a second per poll: the int timeout never truncates */
+        int pr = poll(&pfd, 1, (int)(wait < 0 ? 0 : wait > 1000 ? 1000 : wait));
         if (pr < 0 && errno != EINTR)
             break;
         if (pr == 0 && s->watch_ms > 0 && now_ms() >= next_watch) {
             watch_report(s, now_ms() - started);
-            next_watch = now_ms() + s->watch_ms;
+            next_watch = add_sat(now_ms(), s->watch_ms);
         }
         if (pr > 0 && !PQconsumeInput(s->conn))
             break;

@@ -4,11 +4,35 @@
 #include <string.h>
 
 #include "internal.h"
+#include "down.h"
+#include "sqlcheck.h"
 
 static int by_rank_desc(const void *a, const void *b)
 {
     const hist_row *x = *(const hist_row *const *)a, *y = *(const hist_row *const *)b;
     return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : 0;
+}
+
+STRATA_EXPORT int strata_set_allow_empty_down(strata *s, int32_t allow)
+{
+    if (!s)
+        return STRATA_EINVAL;
+    s->allow_empty_down = allow != 0;
+    return STRATA_OK;
+}
+
+static void note_empty(sbuf *b, const migration *m, size_t *n)
+{
+    char *comment = NULL;
+    down_is_empty(m, &comment);
+    sbuf_printf(b, "\n  %s (version %lld): ", m->down_source ? m->down_source : m->source,
+                (long long)m->version);
+    if (comment && *comment)
+        sbuf_printf(b, "\"%s\"", comment);
+    else
+        sbuf_puts(b, "empty");
+    free(comment);
+    (*n)++;
 }
 
 /* The rows to revert, newest application first; every one must be known
@@ -18,7 +42,9 @@ static int revert_plan(strata *s, const history *h, int64_t target, int32_t step
 {
     const hist_row **rows = calloc(h->n ? h->n : 1, sizeof *rows);
     const migration **ms;
-    size_t n = 0, k = 0;
+    size_t n = 0, k = 0, n_empty = 0;
+    sbuf empties;
+    sbuf_init(&empties);
     if (!rows)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < h->n; i++)
@@ -46,14 +72,35 @@ static int revert_plan(strata *s, const history *h, int64_t target, int32_t step
             err = set_error(s, STRATA_EIRREVERSIBLE, "migration %lld (%s) has no down SQL; "
                             "nothing was reverted (write its .down.sql, or revert to a later "
                             "version)", (long long)m->version, m->source);
+        else if (down_is_empty(m, NULL))
+            note_empty(&empties, m, &n_empty);
+        else
+            err = sql_precheck(s, m->down_sql, m->down_source, m->down_line, NULL);
         if (err) {
             free(rows);
             free(ms);
+            sbuf_free(&empties);
             return err;
         }
         ms[k++] = m;
     }
     free(rows);
+    if (n_empty && !s->allow_empty_down) {
+        free(ms);
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_printf(&b, "nothing was reverted: %zu migration(s) have a down that holds no "
+                        "statement (one-way migrations?):%s\nto run them as no-ops (their "
+                        "history rows removed), allow empty downs (`strata down "
+                        "--allow-empty-down`, strata_set_allow_empty_down), or write their "
+                        "down SQL",
+                    n_empty, empties.data ? empties.data : "");
+        sbuf_free(&empties);
+        int err = set_error_buf(s, STRATA_EIRREVERSIBLE, &b);
+        sbuf_free(&b);
+        return err;
+    }
+    sbuf_free(&empties);
     *out = ms;
     *n_out = k;
     return STRATA_OK;
@@ -131,20 +178,60 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     return res;
 }
 
+/* A down with its own BEGIN/COMMIT runs as written, with session-level
+ * timeouts; its history row goes once it succeeded. */
+static int revert_self(run_ctx *rc, const migration *m, const char *settings, const char *del)
+{
+    strata *s = rc->s;
+    pgres_list l = {NULL, 0, -1};
+    int res = pg_simple(s, settings, NULL);
+    if (res == STRATA_OK)
+        res = pg_exec(s, m->down_sql, &l);
+    if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
+        sbuf b;
+        migration tmp = *m;
+        tmp.source = m->down_source;
+        pg_rollback(s);
+        sbuf_init(&b);
+        describe_failure(&b, &l, &tmp, m->down_sql, 0, m->down_sql, m->down_line, 0);
+        sbuf_printf(&b, "\n(the down manages its own transactions: what it committed before "
+                        "the failure stays; %lld stays recorded as applied)", (long long)m->version);
+        set_error_buf(s, res, &b);
+        sbuf_free(&b);
+    } else if (res == STRATA_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        pg_rollback(s);
+        res = set_error(s, STRATA_ESQL, "%s: the down left a transaction open (BEGIN with no "
+                        "COMMIT): it was rolled back; add the COMMIT", m->down_source);
+    }
+    pgres_list_clear(&l);
+    if (res == STRATA_OK)
+        res = pg_simple(s, del, NULL);
+    settings_restore(s, &rc->snap);
+    return res;
+}
+
 static int revert_one(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;
-    bool notx = migration_down_no_transaction(m);
+    directives tmp;
+    directives_init(&tmp);
+    bool notx = down_directives(m, &tmp)->no_transaction;
+    bool self = !notx && sql_has_transaction_control(m->down_sql);
     char *del = history_delete_sql(s, m->version), *settings;
     int res;
     int64_t t0 = now_ms();
+    directives_clear(&tmp);
     emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
     s->cur_version = m->version;
-    settings = timeout_settings_sql(s, m, !notx);
+    settings = down_settings_sql(s, m, !notx && !self);
     if (!del || !settings)
         res = set_error(s, STRATA_ENOMEM, "out of memory");
+    else if (down_is_empty(m, NULL))
+        res = revert_empty(rc, m, del);
     else if (notx)
         res = revert_notx(rc, m, settings, del);
+    else if (self)
+        res = revert_self(rc, m, settings, del);
     else
         res = revert_tx(rc, m, settings, del);
     s->cur_version = 0;
@@ -158,7 +245,30 @@ static int revert_one(run_ctx *rc, const migration *m)
     return res;
 }
 
-static int revert_common(strata *s, int64_t target, int32_t steps)
+static int by_version(const void *a, const void *b)
+{
+    const migration *x = *(const migration *const *)a, *y = *(const migration *const *)b;
+    return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/* Redo: the reverted migrations again, in version order. */
+static int redo_apply(run_ctx *rc, const migration **ms, size_t n)
+{
+    const migration **up = malloc((n ? n : 1) * sizeof *up);
+    int res = STRATA_OK;
+    if (!up)
+        return set_error(rc->s, STRATA_ENOMEM, "out of memory");
+    memcpy(up, ms, n * sizeof *up);
+    qsort(up, n, sizeof *up, by_version);
+    for (size_t i = 0; res == STRATA_OK && rc->s->dry_run && i < n; i++)
+        res = dry_run_one(rc->s, up[i], false);
+    if (res == STRATA_OK && !rc->s->dry_run)
+        res = apply_exact(rc, up, n);
+    free(up);
+    return res;
+}
+
+static int revert_common(strata *s, int64_t target, int32_t steps, bool redo, int64_t *first)
 {
     run_ctx rc = {0};
     const migration **ms = NULL;
@@ -173,31 +283,55 @@ static int revert_common(strata *s, int64_t target, int32_t steps)
     res = history_read(s, &rc.hist);
     if (res == STRATA_OK)
         res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+    if (res == STRATA_OK && redo && n == 0)
+        res = set_error(s, STRATA_ENOTFOUND, "nothing is applied: there is nothing to redo");
+    if (res == STRATA_OK && redo)
+        res = check_migrations(s, ms, n); /* the ups too, before anything runs */
     if (res == STRATA_OK && s->dry_run) {
         for (size_t i = 0; res == STRATA_OK && i < n; i++)
             res = dry_run_one(s, ms[i], true);
+        if (res == STRATA_OK && redo)
+            res = redo_apply(&rc, ms, n);
     } else if (res == STRATA_OK && n) {
         free(ms);
         ms = NULL;
         res = start_run(&rc, false);
         if (res == STRATA_OK)
             res = revert_plan(s, &rc.hist, target, steps, &ms, &n);
+        if (res == STRATA_OK && redo && n == 0)
+            res = set_error(s, STRATA_ENOTFOUND, "nothing is applied: there is nothing to redo");
         for (size_t i = 0; res == STRATA_OK && i < n; i++)
             res = revert_one(&rc, ms[i]);
+        if (res == STRATA_OK && redo)
+            res = redo_apply(&rc, ms, n);
     }
+    if (res == STRATA_OK && first && n)
+        *first = ms[0]->version;
     free(ms);
     end_run(&rc);
     return res;
 }
 
+STRATA_EXPORT int strata_redo(strata *s, int32_t n, int64_t *out)
+{
+    if (s && n < 1)
+        return set_error(s, STRATA_EINVAL, "redo %d: the number of migrations to redo is at "
+                         "least 1", (int)n);
+    return revert_common(s, 0, n, true, out);
+}
+
 STRATA_EXPORT int strata_revert(strata *s, int64_t target)
 {
-    return revert_common(s, target, -1);
+    if (s && target < STRATA_BEFORE_FIRST)
+        return set_error(s, STRATA_EINVAL, "revert target %lld: versions are >= 0; use "
+                         "STRATA_BEFORE_FIRST (-1) to revert every migration",
+                         (long long)target);
+    return revert_common(s, target, -1, false, NULL);
 }
 
 STRATA_EXPORT int strata_revert_steps(strata *s, int32_t n)
 {
     if (!s || n < 0)
         return STRATA_EINVAL;
-    return revert_common(s, 0, n);
+    return revert_common(s, 0, n, false, NULL);
 }

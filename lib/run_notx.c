@@ -6,25 +6,27 @@
 #include <string.h>
 
 #include "internal.h"
+#include "resume.h"
 
 
 /* After a failed CREATE INDEX CONCURRENTLY the server keeps an INVALID index
  * that still slows writes; name it and say how to clear it. */
 static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
 {
-    char *rel = NULL, *idx = NULL, *rlit, *ilit = NULL;
+    char *schema = NULL, *rel = NULL, *idx = NULL, *rlit = NULL, *ilit = NULL;
     sbuf q;
     PGresult *r = NULL;
-    if (!parse_index_concurrently(stmt, &rel, &idx))
+    if (!parse_index_concurrently(stmt, &schema, &rel, &idx))
         return;
-    rlit = pg_literal(s, rel);
+    rlit = regclass_literal(s, schema, rel);
     if (idx)
         ilit = pg_literal(s, idx);
     sbuf_init(&q);
+    /* quote_ident: a printed cleanup must drop this index and no other */
     sbuf_printf(&q,
-                "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = "
-                "i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT "
-                "i.indisvalid AND i.indrelid = to_regclass(%s)",
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE NOT i.indisvalid AND i.indrelid = to_regclass(%s)",
                 rlit ? rlit : "NULL");
     if (ilit)
         sbuf_printf(&q, " AND c.relname = %s", ilit);
@@ -32,14 +34,13 @@ static void explain_invalid_index(strata *s, sbuf *b, const char *stmt)
         if (pg_simple_quiet(s, q.data, &r) == STRATA_OK) {
             for (int i = 0; i < PQntuples(r); i++)
                 sbuf_printf(b, "\nthe failed CREATE INDEX CONCURRENTLY left the INVALID index "
-                               "%s.%s behind; clear it with: DROP INDEX CONCURRENTLY IF EXISTS "
-                               "%s.%s;",
-                            PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 0),
-                            PQgetvalue(r, i, 1));
+                               "%s behind; clear it with: DROP INDEX CONCURRENTLY IF EXISTS %s;",
+                            PQgetvalue(r, i, 0), PQgetvalue(r, i, 0));
         }
         PQclear(r);
     }
     sbuf_free(&q);
+    free(schema);
     free(rel);
     free(idx);
     free(rlit);
@@ -60,11 +61,14 @@ static void mark_failed(run_ctx *rc, const migration *m, int32_t stmt_no, const 
 
 /* Sends one statement together with its progress update, so the two commit
  * together; statements that refuse a transaction block (CONCURRENTLY,
- * VACUUM...) are sent alone. */
-static int exec_statement(strata *s, const char *stmt, const char *progress, pgres_list *out)
+ * VACUUM...) are sent alone, and then *alone_done says the statement itself
+ * committed: only its progress update may be tried again, never it. */
+static int exec_statement(strata *s, const char *stmt, const char *progress, pgres_list *out,
+                          bool *alone_done)
 {
     sbuf q;
     int rc;
+    *alone_done = false;
     sbuf_init(&q);
     sbuf_printf(&q, "%s\n;\n%s", stmt, progress);
     if (q.oom) {
@@ -77,11 +81,24 @@ static int exec_statement(strata *s, const char *stmt, const char *progress, pgr
         pgres_list_clear(out);
         rc = pg_exec(s, stmt, out);
         if (rc == STRATA_OK) {
+            *alone_done = true;
             pgres_list_clear(out);
             rc = pg_exec(s, progress, out);
         }
     }
     return rc;
+}
+
+/* The progress update of a statement that already committed, retried on a
+ * lock timeout by itself. */
+static int retry_progress(run_ctx *rc, const migration *m, const char *progress, pgres_list *l,
+                          int r2)
+{
+    for (int attempt = 0; r2 == STRATA_ESQL && retry_wait(rc, m, attempt, pgres_err(l)); attempt++) {
+        pgres_list_clear(l);
+        r2 = pg_exec(rc->s, progress, l);
+    }
+    return r2;
 }
 
 static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, int32_t i,
@@ -90,6 +107,9 @@ static int fail_statement(run_ctx *rc, const migration *m, const stmt_list *sl, 
     strata *s = rc->s;
     const PGresult *e = pgres_err(l);
     sbuf b;
+    /* a failure inside the migration's own BEGIN ... COMMIT leaves the
+     * transaction aborted: end it, so the dirty row and the unlock go through */
+    pg_rollback(s);
     sbuf_init(&b);
     if (e) {
         long off = pg_error_offset(e, stmt);
@@ -172,48 +192,98 @@ static int finish_applied(run_ctx *rc, const migration *m, int32_t n, int64_t ms
     return res;
 }
 
+/* Resuming: the finished prefix must be what ran; a statement cut off
+ * between its commit and its progress row is recognised in the catalog. */
+static int resume_point(run_ctx *rc, const migration *m, const stmt_list *sl, const char *hashes,
+                        int32_t *start)
+{
+    strata *s = rc->s;
+    int res = resume_check(s, m, sl, hashes, *start);
+    if (res || *start >= sl->n || !history_find(&rc->hist, m->version))
+        return res;
+    char *stmt = xstrndup(m->up_sql + sl->items[*start].offset, (size_t)sl->items[*start].len);
+    if (stmt && resume_statement_done(s, stmt)) {
+        char *prog = history_update_sql(s, m->version, "statements_done = %d, done_hashes = '%.*s'",
+                                        (int)*start + 1, (int)((*start + 1) * 17 - 1), hashes);
+        res = prog ? pg_simple(s, prog, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+        free(prog);
+        if (res == STRATA_OK) {
+            sbuf b;
+            sbuf_init(&b);
+            sbuf_printf(&b, "statement %d completed before the interruption (its index is in "
+                            "the catalog, valid): not run again", (int)*start + 1);
+            emit(s, STRATA_EVENT_WARNING, m, b.data);
+            sbuf_free(&b);
+            (*start)++;
+        }
+    }
+    free(stmt);
+    return res;
+}
+
+static int run_statement(run_ctx *rc, const migration *m, const stmt_list *sl, int32_t i,
+                         const char *hashes)
+{
+    strata *s = rc->s;
+    char *stmt = xstrndup(m->up_sql + sl->items[i].offset, (size_t)sl->items[i].len);
+    char *prog = history_update_sql(s, m->version, "statements_done = %d, done_hashes = '%.*s'",
+                                    (int)i + 1, (int)((i + 1) * 17 - 1), hashes);
+    int64_t ts = now_ms();
+    int res = !stmt || !prog ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
+    for (int attempt = 0; res == STRATA_OK; attempt++) {
+        pgres_list l = {NULL, 0, -1};
+        bool alone_done;
+        int r2 = exec_statement(s, stmt, prog, &l, &alone_done);
+        if (alone_done)
+            r2 = retry_progress(rc, m, prog, &l, r2);
+        if (r2 == STRATA_OK) {
+            strata_event ev = event_of(STRATA_EVENT_STATEMENT_DONE, m, NULL);
+            ev.statement = i + 1;
+            ev.duration_ms = now_ms() - ts;
+            emit_ev(s, &ev);
+            pgres_list_clear(&l);
+            break;
+        }
+        if (!alone_done && r2 == STRATA_ESQL && retry_wait(rc, m, attempt, pgres_err(&l))) {
+            pgres_list_clear(&l);
+            continue;
+        }
+        res = fail_statement(rc, m, sl, i, stmt, &l, r2);
+        pgres_list_clear(&l);
+    }
+    free(stmt);
+    free(prog);
+    return res;
+}
+
 int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
 {
     strata *s = rc->s;
     stmt_list sl = {0};
+    char *hashes = NULL;
+    bool resumed = history_find(&rc->hist, m->version) != NULL;
     int res = split_or_fail(s, m, &sl);
     int64_t t0 = now_ms();
     if (res)
         return res;
-    if (start > sl.n)
-        start = sl.n;
-    res = start_dirty(rc, m, start);
-    for (int32_t i = start; res == STRATA_OK && i < sl.n; i++) {
-        char *stmt = xstrndup(m->up_sql + sl.items[i].offset, (size_t)sl.items[i].len);
-        char *prog = history_update_sql(s, m->version, "statements_done = %d", (int)i + 1);
-        int64_t ts = now_ms();
-        if (!stmt || !prog) {
-            res = set_error(s, STRATA_ENOMEM, "out of memory");
-        }
-        for (int attempt = 0; res == STRATA_OK; attempt++) {
-            pgres_list l = {NULL, 0, -1};
-            int r2 = exec_statement(s, stmt, prog, &l);
-            if (r2 == STRATA_OK) {
-                strata_event ev = event_of(STRATA_EVENT_STATEMENT_DONE, m, NULL);
-                ev.statement = i + 1;
-                ev.duration_ms = now_ms() - ts;
-                emit_ev(s, &ev);
-                pgres_list_clear(&l);
-                break;
-            }
-            if (r2 == STRATA_ESQL && retry_wait(rc, m, attempt, pgres_err(&l))) {
-                pgres_list_clear(&l);
-                continue;
-            }
-            res = fail_statement(rc, m, &sl, i, stmt, &l, r2);
-            pgres_list_clear(&l);
-        }
-        free(stmt);
-        free(prog);
-    }
+    hashes = resume_hashes(m->up_sql, &sl);
+    res = hashes ? resume_prepare_table(s) : set_error(s, STRATA_ENOMEM, "out of memory");
+    if (res == STRATA_OK)
+        res = resume_point(rc, m, &sl, hashes, &start);
+    if (res == STRATA_OK)
+        res = start_dirty(rc, m, start);
+    for (int32_t i = start; res == STRATA_OK && i < sl.n; i++)
+        res = run_statement(rc, m, &sl, i, hashes);
     settings_restore(s, &rc->snap);
     if (res == STRATA_OK)
         res = finish_applied(rc, m, sl.n, now_ms() - t0);
+    if (res == STRATA_OK && resumed) {
+        /* the file as it is now is what the database holds */
+        char *sum = history_checksum_sql(s, m);
+        res = sum ? pg_simple(s, sum, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+        free(sum);
+    }
+    free(hashes);
     stmt_list_free(&sl);
     return res;
 }

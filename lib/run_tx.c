@@ -1,6 +1,7 @@
 /* Transactional migrations: the migration and its history row travel in one
  * round trip (BEGIN; settings; SQL; INSERT; COMMIT; restore), so the pair is
  * applied or neither, and a thousand migrations cost a thousand round trips. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,10 @@ bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
     strata *s = rc->s;
     if (!pg_sqlstate_is(e, "55P03") || attempt >= s->retries)
         return false;
-    int64_t wait = s->retry_backoff_ms << (attempt < 16 ? attempt : 16);
+    int shift = attempt < 16 ? attempt : 16;
+    /* doubled per attempt, saturating: a huge backoff must not wrap negative */
+    int64_t wait = s->retry_backoff_ms > (INT64_MAX >> shift) ? INT64_MAX
+                                                              : s->retry_backoff_ms << shift;
     sbuf b;
     sbuf_init(&b);
     sbuf_printf(&b, "lock_timeout: %s; retry %d of %d in %lld ms",
@@ -170,8 +174,17 @@ int run_migration_self(run_ctx *rc, const migration *m)
     pgres_list l;
     int res;
     int64_t t0 = now_ms();
+    char *settings = timeout_settings_sql(s, m, false);
     emit(s, STRATA_EVENT_SELF_MANAGED, m,
-         "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written");
+         "migration manages its own transactions (BEGIN/COMMIT in its SQL): run as written, "
+         "with session-level timeouts");
+    /* session-level: SET LOCAL would end with the migration's first COMMIT */
+    res = settings ? pg_simple(s, settings, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+    free(settings);
+    if (res) {
+        settings_restore(s, &rc->snap);
+        return res;
+    }
     res = pg_exec(s, m->up_sql, &l);
     if (res == STRATA_ESQL || (res == STRATA_ECONNECT && l.n)) {
         sbuf b;
@@ -187,7 +200,15 @@ int run_migration_self(run_ctx *rc, const migration *m)
     pgres_list_clear(&l);
     if (res)
         return res;
-    pg_rollback(s); /* a migration that left a transaction open does not keep it */
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        /* checked before it ran; this is the guard: never record it applied */
+        pg_rollback(s);
+        settings_restore(s, &rc->snap);
+        return set_error(s, STRATA_ESQL,
+                         "%s: the migration left a transaction open (BEGIN with no COMMIT): it "
+                         "was rolled back and is not recorded as applied; add the COMMIT",
+                         m->source);
+    }
     /* the INSERT runs after the migration: record the time measured here */
     char *ins = history_insert_sql(s, m, "applied", -1, now_ms() - t0);
     if (!ins)

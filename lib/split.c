@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sqlcheck.h"
 
 void stmt_list_free(stmt_list *l)
 {
@@ -143,7 +144,7 @@ bool sql_has_transaction_control(const char *sql)
     return found;
 }
 
-bool parse_index_concurrently(const char *stmt, char **relation, char **idxname)
+bool parse_index_concurrently(const char *stmt, char **schema, char **relname, char **idxname)
 {
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(stmt);
     bool found = false;
@@ -154,14 +155,11 @@ bool parse_index_concurrently(const char *stmt, char **relation, char **idxname)
             pr->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
             const PgQuery__IndexStmt *ix = pr->stmts[0]->stmt->index_stmt;
             if (ix->concurrent && ix->relation) {
-                sbuf b;
-                sbuf_init(&b);
-                if (ix->relation->schemaname && *ix->relation->schemaname)
-                    sbuf_printf(&b, "%s.", ix->relation->schemaname);
-                sbuf_puts(&b, ix->relation->relname);
-                *relation = sbuf_take(&b);
+                const char *sc = ix->relation->schemaname;
+                *schema = sc && *sc ? xstrdup(sc) : NULL;
+                *relname = xstrdup(ix->relation->relname);
                 *idxname = ix->idxname && *ix->idxname ? xstrdup(ix->idxname) : NULL;
-                found = *relation != NULL;
+                found = *relname != NULL;
             }
         }
         if (pr)
@@ -169,4 +167,40 @@ bool parse_index_concurrently(const char *stmt, char **relation, char **idxname)
     }
     pg_query_free_protobuf_parse_result(r);
     return found;
+}
+
+/* The scanner's view: no token but comments means no statement. */
+bool sql_holds_no_statement(const char *sql, char **first_comment)
+{
+    PgQuery__ScanResult *scan = scan_tokens(sql);
+    bool empty = true;
+    if (first_comment)
+        *first_comment = NULL;
+    if (!scan)
+        return false; /* unreadable: let the runner and the server judge it */
+    for (size_t i = 0; i < scan->n_tokens; i++) {
+        const PgQuery__ScanToken *t = scan->tokens[i];
+        if (!is_comment(t) && t->token != PG_QUERY__TOKEN__ASCII_59) {
+            empty = false;
+        } else if (is_comment(t) && first_comment && !*first_comment) {
+            /* the comment's text, without its markers, up to the line end */
+            const char *p = sql + t->start + 2, *e = sql + t->end;
+            if (t->token == PG_QUERY__TOKEN__C_COMMENT && e - p >= 2)
+                e -= 2;
+            while (p < e && (*p == ' ' || *p == '\t'))
+                p++;
+            const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+            if (nl)
+                e = nl;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                e--;
+            *first_comment = xstrndup(p, (size_t)(e - p));
+        }
+    }
+    pg_query__scan_result__free_unpacked(scan, NULL);
+    if (!empty && first_comment) {
+        free(*first_comment);
+        *first_comment = NULL;
+    }
+    return empty;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "down.h"
 
 struct strata_status_list {
     strata_status_row *rows;
@@ -56,6 +57,22 @@ static void fill_from_history(strata_status_list *st, strata_status_row *row, co
     row->phase = keep(st, h->phase);
 }
 
+/* What status shows beside the state: empty parts, a missing down, a dirty
+ * row whose run was cut off (no failed statement recorded). */
+static int32_t row_flags(const migration *m, const hist_row *r)
+{
+    int32_t f = 0;
+    if (m && m->up_empty)
+        f |= STRATA_ROW_EMPTY_UP;
+    if (m && !m->down_sql)
+        f |= STRATA_ROW_NO_DOWN;
+    if (m && down_is_empty(m, NULL))
+        f |= STRATA_ROW_EMPTY_DOWN;
+    if (r && r->dirty && r->failed_statement <= 0)
+        f |= STRATA_ROW_INTERRUPTED;
+    return f;
+}
+
 static int build(strata_status_list *st, strata *s, const history *h)
 {
     size_t i = 0, j = 0;
@@ -71,7 +88,9 @@ static int build(strata_status_list *st, strata *s, const history *h)
             row->version = m->version;
             row->name = keep(st, m->name);
             row->phase = contract ? "contract" : "expand";
-            if (r && r->version == m->version) {
+            bool same = r && r->version == m->version;
+            row->flags = row_flags(m, same ? r : NULL);
+            if (same) {
                 fill_from_history(st, row, r);
                 row->state = r->dirty ? STRATA_STATE_DIRTY
                              : (r->checksum_algo == 1 && memcmp(r->checksum, m->checksum, 32))
@@ -86,6 +105,7 @@ static int build(strata_status_list *st, strata *s, const history *h)
         } else {
             row->version = r->version;
             row->name = keep(st, r->name);
+            row->flags = row_flags(NULL, r);
             fill_from_history(st, row, r);
             row->state = r->dirty ? STRATA_STATE_DIRTY : STRATA_STATE_UNKNOWN;
             j++;

@@ -249,6 +249,182 @@ START_TEST(revert_order_and_irreversible)
 }
 END_TEST
 
+START_TEST(revert_targets_before_first)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE a (id int);", "DROP TABLE a;"},
+                                   {2, "b", "CREATE TABLE b (id int);", "DROP TABLE b;"}};
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    apply_ok(s);
+    ck_assert_int_eq(strata_revert(s, -2), STRATA_EINVAL);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "STRATA_BEFORE_FIRST"));
+    ck_assert_int_eq(strata_revert(s, INT64_MIN), STRATA_EINVAL);
+    ck_assert_int_eq(count_history(), 2);
+    ck_assert_int_eq(strata_revert(s, 1), STRATA_OK);
+    ck_assert_int_eq(count_history(), 1);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_int_eq(count_history(), 0);
+    ck_assert(!table_exists("a") && !table_exists("b"));
+    /* apply to a version nobody has: an error naming it, nothing applied */
+    ck_assert_int_eq(strata_apply(s, 7), STRATA_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "no migration has version 7"));
+    ck_assert_int_eq(count_history(), 0);
+    strata_close(s);
+}
+END_TEST
+
+static void warn_logger(const strata_event *ev, void *payload)
+{
+    char *log = payload;
+    if (ev->type == STRATA_EVENT_WARNING && strlen(log) < 1500)
+        snprintf(log + strlen(log), 500, "%s\n", ev->message);
+}
+
+START_TEST(empty_down_refused_then_allowed)
+{
+    strata_migration_def defs[] = {
+        {1, "a", "CREATE TABLE a (id int);", "DROP TABLE a;"},
+        {2, "oneway", "INSERT INTO a VALUES (1);", "-- Not reversible: the rows stay\n-- second\n"},
+        {3, "blank", "CREATE TABLE b (id int);", "  /* ünïcode \"q\" */ ;\n\f\n"},
+        {4, "irrev", "CREATE TABLE c (id int);", NULL}};
+    char log[2048] = "";
+    strata *s = test_open();
+    strata_set_event_callback(s, warn_logger, log);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 4), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, 3), STRATA_OK); /* 4 stays pending */
+    ck_assert_int_eq(count_history(), 3);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_EIRREVERSIBLE);
+    const char *e = strata_errmsg(s);
+    ck_assert_msg(strstr(e, "2_oneway (version 2): \"Not reversible: the rows stay\"") &&
+                  strstr(e, "3_blank (version 3): \"ünïcode \"q\"\"") &&
+                  strstr(e, "allow-empty-down") && strstr(e, "nothing was reverted"), "%s", e);
+    ck_assert_int_eq(count_history(), 3);
+    ck_assert(table_exists("a") && table_exists("b"));
+    /* status shows them apart */
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_int_eq(strata_status_get(st, 0)->flags, 0);
+    ck_assert_int_eq(strata_status_get(st, 1)->flags, STRATA_ROW_EMPTY_DOWN);
+    ck_assert_int_eq(strata_status_get(st, 2)->flags, STRATA_ROW_EMPTY_DOWN);
+    ck_assert_int_eq(strata_status_get(st, 3)->flags, STRATA_ROW_NO_DOWN);
+    strata_status_free(st);
+    ck_assert_int_eq(strata_set_allow_empty_down(NULL, 1), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_allow_empty_down(s, 1), STRATA_OK);
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_msg(strstr(ev.log, "the down holds no statement: only its history row is removed"),
+                  "%s", ev.log);
+    ck_assert_int_eq(count_history(), 3);
+    strata_set_dry_run(s, 0);
+    strata_set_event_callback(s, warn_logger, log);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_int_eq(count_history(), 0);
+    ck_assert(!table_exists("a"));
+    ck_assert(table_exists("b")); /* a no-op really is one */
+    ck_assert_msg(strstr(log, "2_oneway (version 2): the down holds no statement") &&
+                  strstr(log, "3_blank (version 3)"), "%s", log);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(down_runs_with_its_own_directives)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "-- strata:lock-timeout 5s\nCREATE TABLE r (id int);",
+         "-- strata:lock-timeout 777ms\n-- strata:statement-timeout 8s\n"
+         "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lt, "
+         "current_setting('statement_timeout') AS st;\nDROP TABLE r;"},
+        {2, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY r_id ON r (id);",
+         "DROP INDEX r_id;\nSELECT 1/0;"}};
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    apply_ok(s);
+    /* the up is no-transaction, the down is not: its failure undoes the DROP */
+    ck_assert_int_eq(strata_revert(s, 1), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_idx:2:"), "%s", strata_errmsg(s));
+    ck_assert(table_exists("r_id"));
+    ck_assert_int_eq(count_history(), 2);
+    test_sql("DROP INDEX r_id");
+    test_sql("DELETE FROM strata_history WHERE version = 2");
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_msg(strstr(ev.log, "lock_timeout = '777ms'") && !strstr(ev.log, "5000ms"), "%s", ev.log);
+    strata_set_dry_run(s, 0);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM seen WHERE lt = '777ms' AND st = '8s'"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(self_managed_and_copy_downs)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE r (id int);", "BEGIN;\nDROP TABLE r;\nCOMMIT;\n"},
+        {2, "cp", "CREATE TABLE q (id int);", "DROP TABLE q;\nCOPY r TO STDOUT;\n"}};
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    apply_ok(s);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_EPARSE);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_cp:2: COPY ... TO STDOUT"), "%s", strata_errmsg(s));
+    ck_assert(table_exists("q"));
+    test_sql("DELETE FROM strata_history WHERE version = 2");
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert(!table_exists("r"));
+    ck_assert_int_eq(count_history(), 0);
+    strata_close(s);
+}
+END_TEST
+
+static void order_logger(const strata_event *ev, void *payload)
+{
+    char *log = payload;
+    if (ev->type == STRATA_EVENT_REVERT_DONE || ev->type == STRATA_EVENT_MIGRATION_DONE)
+        snprintf(log + strlen(log), 64, "%s%lld,", ev->type == STRATA_EVENT_REVERT_DONE ? "-" : "+",
+                 (long long)ev->version);
+}
+
+START_TEST(redo_reverts_and_reapplies_exactly)
+{
+    strata_migration_def defs[] = {
+        {1, "a", "CREATE TABLE a (id int);", "DROP TABLE a;"},
+        {2, "b", "CREATE TABLE b (id int);", "DROP TABLE b;"},
+        {3, "idx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+         "-- strata:no-transaction\nDROP INDEX CONCURRENTLY a_id;"},
+        {4, "c", "CREATE TABLE c (id int);", "DROP TABLE c;"}};
+    char log[256] = "";
+    int64_t first = -7;
+    strata *s = test_open();
+    strata_set_event_callback(s, order_logger, log);
+    ck_assert_int_eq(strata_redo(s, 1, &first), STRATA_ENOTFOUND); /* nothing applied */
+    ck_assert_int_eq(first, -7);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 2, 1), STRATA_OK);
+    apply_ok(s);                                  /* 1, 3 */
+    ck_assert_int_eq(strata_add_migrations(s, defs + 1, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 3, 1), STRATA_OK);
+    ck_assert_int_eq(strata_redo(s, 0, &first), STRATA_EINVAL);
+    log[0] = '\0';
+    ck_assert_int_eq(strata_redo(s, 2, &first), STRATA_OK);
+    ck_assert_str_eq(log, "-3,-1,+1,+3,");         /* 2 and 4 stay pending */
+    ck_assert_int_eq(first, 3);
+    ck_assert(table_exists("a") && table_exists("a_id") && !table_exists("b") && !table_exists("c"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE state = 'applied'"), 2);
+    /* the dry run shows both halves and changes nothing */
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    ck_assert_int_eq(strata_redo(s, 1, &first), STRATA_OK);
+    ck_assert_msg(strstr(ev.log, "DROP INDEX CONCURRENTLY a_id") &&
+                  strstr(ev.log, "CREATE INDEX CONCURRENTLY a_id"), "%s", ev.log);
+    ck_assert_int_eq(count_history(), 2);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(lock_released_after_failure)
 {
     strata_migration_def bad = {1, "bad", "CREATE TABLE x (id int);\nSELECT nope;", NULL};
@@ -513,6 +689,11 @@ Suite *test_suite(void)
     tc = tcase_create("revert");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, revert_order_and_irreversible);
+    tcase_add_test(tc, revert_targets_before_first);
+    tcase_add_test(tc, empty_down_refused_then_allowed);
+    tcase_add_test(tc, down_runs_with_its_own_directives);
+    tcase_add_test(tc, self_managed_and_copy_downs);
+    tcase_add_test(tc, redo_reverts_and_reapplies_exactly);
     suite_add_tcase(s, tc);
     tc = tcase_create("lock");
     tcase_add_checked_fixture(tc, fresh_db, NULL);

@@ -177,6 +177,10 @@ START_TEST(sigkill_mid_notx_then_resume)
                                      "version = 11 AND state = 'dirty'"), 2);
     strata *s = open_with(&m, 1);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_int_eq(strata_status_get(st, 0)->flags, STRATA_ROW_INTERRUPTED | STRATA_ROW_NO_DOWN);
+    strata_status_free(st);
     strata_set_resume(s, 1);
     apply_ok(s);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 11 "
@@ -458,6 +462,384 @@ START_TEST(self_managed_transactions)
 }
 END_TEST
 
+static bool rel_exists(const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT to_regclass('%s') IS NOT NULL", name);
+    char *v = test_query_value(sql);
+    bool yes = v && v[0] == 't';
+    free(v);
+    return yes;
+}
+
+/* Nothing ran, nothing recorded, no lock and no transaction left behind. */
+static void assert_untouched(strata *s, const char *table)
+{
+    ck_assert(!rel_exists(table));
+    if (rel_exists("strata_history"))
+        ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_stat_activity WHERE state LIKE "
+                                     "'idle in transaction%'"), 0);
+    (void)s;
+}
+
+static void refused_at(const strata_migration_def *m, int code, const char *where, const char *what)
+{
+    strata *s = open_with(m, 1);
+    int rc = strata_apply(s, STRATA_LATEST);
+    ck_assert_msg(rc == code, "rc %d: %s", rc, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), where), "want %s in: %s", where, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), what), "want %s in: %s", what, strata_errmsg(s));
+    assert_untouched(s, "cp");
+    strata_close(s);
+}
+
+START_TEST(copy_from_stdin_refused)
+{
+    strata_migration_def tx = {1, "copy", "CREATE TABLE cp (id int);\n\n  COPY cp FROM STDIN;\n", NULL};
+    strata_migration_def data = {2, "data", "CREATE TABLE cp (id int);\nCOPY cp (id) FROM stdin;\n1\n2\n\\.\n", NULL};
+    strata_migration_def out = {3, "out", "CREATE TABLE cp (id int);\n-- x;\nCOPY (SELECT 1) TO STDOUT;\n", NULL};
+    strata_migration_def notx = {4, "notx", "-- strata:no-transaction\nCREATE TABLE cp (id int);\nCOPY \"Cp\" FROM STDIN;\n", NULL};
+    refused_at(&tx, STRATA_EPARSE, "1_copy:3: COPY ... FROM STDIN", "INSERT");
+    refused_at(&data, STRATA_EPARSE, "2_data:2: COPY ... FROM STDIN", "INSERT");
+    refused_at(&out, STRATA_EPARSE, "3_out:3: COPY ... TO STDOUT", "remove");
+    refused_at(&notx, STRATA_EPARSE, "4_notx:3: COPY ... FROM STDIN", "INSERT");
+    /* a COPY from a file on the server is not the client's business */
+    strata_migration_def file = {5, "file", "CREATE TABLE cp (id int);\nCOPY cp FROM '/nonexistent/x.csv';\n", NULL};
+    strata *s = open_with(&file, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "5_file:2:"), "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(unbalanced_self_managed_refused)
+{
+    strata_migration_def open_tx = {1, "open", "BEGIN;\nCREATE TABLE cp (id int);\n", NULL};
+    strata_migration_def stray = {2, "stray", "CREATE TABLE cp (id int);\n\nCOMMIT;\n", NULL};
+    strata_migration_def nested = {3, "nested", "BEGIN;\nCREATE TABLE cp (id int);\nSTART TRANSACTION;\nCOMMIT;\n", NULL};
+    strata_migration_def after = {4, "after", "BEGIN;\nCREATE TABLE cp (id int);\nCOMMIT;\n/* x */ begin;\nSELECT 1;\n", NULL};
+    refused_at(&open_tx, STRATA_EPARSE, "1_open:1: BEGIN with no COMMIT", "add the COMMIT");
+    refused_at(&stray, STRATA_EPARSE, "2_stray:3: COMMIT or ROLLBACK with no BEGIN", "BEGIN");
+    refused_at(&nested, STRATA_EPARSE, "3_nested:3: BEGIN inside the transaction opened at line 1", "COMMIT");
+    refused_at(&after, STRATA_EPARSE, "4_after:4: BEGIN with no COMMIT", "COMMIT");
+    /* balanced, with a chain and a rollback: runs as written */
+    strata_migration_def ok = {5, "ok", "BEGIN;\nCREATE TABLE cp (id int);\nCOMMIT AND CHAIN;\n"
+                               "INSERT INTO cp VALUES (1);\nROLLBACK;\nBEGIN;\nINSERT INTO cp VALUES (2);\nCOMMIT;\n", NULL};
+    strata *s = open_with(&ok, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT sum(id) FROM cp"), 2);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 5"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(self_managed_gets_timeouts)
+{
+    strata_migration_def m = {1, "own",
+        "BEGIN;\nCREATE TABLE st AS SELECT current_setting('lock_timeout') AS lt, "
+        "current_setting('statement_timeout') AS st;\nCOMMIT;\n"
+        "BEGIN;\nINSERT INTO st SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\nCOMMIT;\n", NULL};
+    PGconn *c = test_connect();
+    strata *s = NULL;
+    ck_assert_int_eq(strata_open_conn(&s, c), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
+    strata_set_lock_timeout_ms(s, 1234);
+    strata_set_statement_timeout_ms(s, 56789);
+    /* the dry run says what it gets: session-level SETs, no BEGIN around it */
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_dry_run(s, 1);
+    apply_ok(s);
+    ck_assert_msg(strstr(ev.log, "self-managed transactions") &&
+                  strstr(ev.log, "SET lock_timeout = '1234ms'") && !strstr(ev.log, "SET LOCAL"),
+                  "%s", ev.log);
+    strata_set_dry_run(s, 0);
+    apply_ok(s);
+    /* both transactions got them, not only the first */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM st WHERE lt = '1234ms' AND st = '56789ms'"), 2);
+    strata_close(s);
+    PGresult *r = PQexec(c, "SELECT current_setting('lock_timeout')");
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "0"); /* restored on the borrowed connection */
+    PQclear(r);
+    PQfinish(c);
+}
+END_TEST
+
+START_TEST(single_transaction_refuses_what_cannot_be_atomic)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE cp (id int);", NULL},
+                                   {2, "own", "BEGIN;\nCREATE TABLE b (id int);\nCOMMIT;", NULL},
+                                   {3, "notx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY i ON cp (id);", NULL},
+                                   {4, "batch", "-- strata:batch\nUPDATE cp SET id = 1 WHERE id IS NULL;", NULL}};
+    test_events ev = {0};
+    strata *s = open_with(defs, 4);
+    strata_set_single_transaction(s, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EINVAL);
+    const char *e = strata_errmsg(s);
+    ck_assert_msg(strstr(e, "2_own (version 2): it runs its own BEGIN/COMMIT") &&
+                  strstr(e, "3_notx (version 3): a no-transaction") &&
+                  strstr(e, "4_batch (version 4): a batch") && !strstr(e, "1_a"), "%s", e);
+    assert_untouched(s, "cp");
+    ck_assert(!rel_exists("b"));
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_START], 0);
+    /* a failure at the end reports nothing applied */
+    strata_migration_def two[] = {{1, "a", "CREATE TABLE cp (id int);", NULL},
+                                  {2, "bad", "SELECT broken FROM nowhere;", NULL}};
+    strata_close(s);
+    memset(&ev, 0, sizeof ev);
+    s = open_with(two, 2);
+    strata_set_single_transaction(s, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 0);
+    assert_untouched(s, "cp");
+    ck_assert_int_eq(strata_apply(s, 1), STRATA_OK);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 1);
+    strata_close(s);
+}
+END_TEST
+
+static strata *open_one(int64_t v, const char *name, const char *up)
+{
+    strata_migration_def m = {v, name, up, NULL};
+    return open_with(&m, 1);
+}
+
+START_TEST(resume_refuses_changed_done_prefix)
+{
+    static const char ran[] = "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                              "INSERT INTO a VALUES (1);\nINSERT INTO later VALUES (1);\n";
+    strata *s = open_one(7, "edit", ran);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    strata_close(s);
+    /* an edit above the failed statement shifts the numbers */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                            "CREATE TABLE newt (id int);\nINSERT INTO a VALUES (1);\n"
+                            "CREATE TABLE later (id int);\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_msg(strstr(strata_errmsg(s), "7_edit:3: statement 2 changed since it ran, but 2 "
+                                           "statement(s) had completed"), "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM a"), 1);
+    ck_assert(!rel_exists("newt") && !rel_exists("later"));
+    strata_close(s);
+    /* a file that lost finished statements is refused too */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "statement 2 is gone"));
+    strata_close(s);
+    /* fixing only the failed statement resumes, and records the new checksum */
+    s = open_one(7, "edit", "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                            "INSERT INTO a VALUES (1);\nCREATE TABLE later (id int);\n");
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM a"), 1);
+    ck_assert(rel_exists("later"));
+    strata_set_resume(s, 0);
+    apply_ok(s); /* not "modified" */
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    ck_assert_str_eq(strata_status_get(st, 0)->state_name, "applied");
+    strata_status_free(st);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(resume_row_without_hashes)
+{
+    static const char ran[] = "-- strata:no-transaction\nCREATE TABLE a (id int);\n"
+                              "INSERT INTO later VALUES (1);\n";
+    strata *s = open_one(3, "old", ran);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    test_sql("UPDATE strata_history SET done_hashes = NULL"); /* as an older release wrote it */
+    strata_close(s);
+    s = open_one(3, "old", "-- strata:no-transaction\nCREATE TABLE a (id int);\nSELECT 1;\n");
+    strata_set_resume(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECHECKSUM);
+    ck_assert_ptr_nonnull(strstr(strata_errmsg(s), "does not record which statements ran"));
+    strata_close(s);
+    test_sql("CREATE TABLE later (id int)");
+    s = open_one(3, "old", ran);
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM later"), 1);
+    strata_close(s);
+}
+END_TEST
+
+/* A trigger on the history table: the progress update of statement @n of
+ * version 2 fails with 55P03 (lock_timeout) @times times. */
+static void progress_fails(int n, int times)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE SEQUENCE hits;\n"
+             "CREATE FUNCTION busy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.version = 2 AND NEW.statements_done = %d AND OLD.statements_done = %d "
+             "AND nextval('hits') <= %d THEN RAISE EXCEPTION 'canceling statement due to lock "
+             "timeout' USING ERRCODE = '55P03'; END IF; RETURN NEW; END $$;\n"
+             "CREATE TRIGGER busy BEFORE UPDATE ON strata_history FOR EACH ROW EXECUTE FUNCTION busy();",
+             n, n - 1, times);
+    test_sql(sql);
+}
+
+static const strata_migration_def cic_defs[] = {
+    {1, "first", "CREATE TABLE t (id int);", NULL},
+    {2, "cic", "-- strata:no-transaction\nINSERT INTO t VALUES (1);\n"
+               "CREATE INDEX CONCURRENTLY t_id ON t (id);\nINSERT INTO t VALUES (2);\n", NULL}};
+
+START_TEST(progress_retry_does_not_rerun_statement)
+{
+    strata *s = open_with(cic_defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    progress_fails(2, 1);
+    s = open_with(cic_defs, 2);
+    strata_set_retries(s, 2);
+    strata_set_retry_backoff_ms(s, 1);
+    apply_ok(s); /* the CREATE INDEX is not sent twice ("already exists") */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM t"), 2);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 2 "
+                                     "AND state = 'applied'"), 3);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(resume_after_statement_committed_without_progress)
+{
+    strata *s = open_with(cic_defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    progress_fails(2, 100);
+    s = open_with(cic_defs, 2);
+    strata_set_retries(s, 1);
+    strata_set_retry_backoff_ms(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 2 "
+                                     "AND state = 'dirty'"), 1);
+    test_sql("DROP TRIGGER busy ON strata_history");
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_resume(s, 1);
+    apply_ok(s); /* the index is in the catalog: statement 2 is not run again */
+    ck_assert_ptr_nonnull(strstr(ev.log, "statement 2 completed before the interruption"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM t"), 2);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(invalid_index_cleanup_quoted)
+{
+    strata *s = open_one(3, "uniq", "-- strata:no-transaction\nCREATE TABLE \"Dups\" (k int);\n"
+                                    "INSERT INTO \"Dups\" VALUES (1), (1);\n"
+                                    "CREATE UNIQUE INDEX CONCURRENTLY \"Uniq\" ON \"Dups\" (k);\n");
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "INVALID index public.\"Uniq\" behind; clear it with: "
+                                           "DROP INDEX CONCURRENTLY IF EXISTS public.\"Uniq\";"),
+                  "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(huge_watch_interval_saturates)
+{
+    strata_migration_def m = {1, "alter", "-- strata:lock-timeout 0\nALTER TABLE busy ADD COLUMN c int;", NULL};
+    test_events ev = {0};
+    PGconn *holder = hold_busy("SHARE", "1");
+    strata *s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_set_watch_interval_ms(s, INT64_MAX), STRATA_OK);
+    ck_assert_int_eq(strata_set_retry_backoff_ms(s, INT64_MAX / 3), STRATA_OK);
+    apply_ok(s);
+    /* the first look comes early, the next one never: no wrap into a busy loop */
+    ck_assert_int_eq(ev.count[STRATA_EVENT_BLOCKED], 1);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_RETRY], 0);
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(batch_not_converging_stops)
+{
+    strata_migration_def defs[] = {
+        {1, "table", "CREATE TABLE \"Items\" (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);\n"
+                     "INSERT INTO \"Items\" SELECT generate_series(1, 50);", NULL},
+        {2, "forever", "-- strata:batch\n-- its WHERE never stops matching\n"
+                       "UPDATE \"Items\" SET n = n + 1 WHERE id IN (SELECT id FROM \"Items\" LIMIT 100);", NULL}};
+    strata *s = open_with(defs, 2);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_forever:3: the batch changed 10050 rows in 201 "
+                                           "batches") && strstr(strata_errmsg(s), "never stop"),
+                  "%s", strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND "
+                                     "state = 'dirty' AND failed_statement = 1 AND error LIKE "
+                                     "'%never stop%'"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(batch_interrupted_is_dirty_then_resumes)
+{
+    strata_migration_def defs[] = {
+        {1, "table", "CREATE TABLE items (id int PRIMARY KEY, done bool NOT NULL DEFAULT false);\n"
+                     "INSERT INTO items SELECT generate_series(1, 100);", NULL},
+        {2, "slow", "-- strata:batch\nUPDATE items SET done = true WHERE id IN (SELECT id FROM items "
+                    "WHERE NOT done ORDER BY id LIMIT 10) AND EXISTS (SELECT FROM pg_sleep(0.2));", NULL}};
+    strata *s = open_with(defs, 1);
+    apply_ok(s);
+    strata_close(s);
+    char dsn[600];
+    snprintf(dsn, sizeof dsn, "%s application_name=victim", test_db_current());
+    pid_t kid = test_spawn_apply(dsn, defs, 2);
+    for (int i = 0; i < 500 && test_query_long("SELECT coalesce(max(statements_done), 0) FROM "
+                                               "strata_history WHERE version = 2") < 3; i++)
+        usleep(10000);
+    test_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'");
+    ck_assert_int_eq(test_wait_apply(kid), STRATA_ECONNECT);
+    s = open_with(defs, 2);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK);
+    const strata_status_row *row = strata_status_get(st, 1);
+    ck_assert_str_eq(row->state_name, "dirty");
+    ck_assert(row->flags & STRATA_ROW_INTERRUPTED);
+    ck_assert_msg(row->error && strstr(row->error, "batch interrupted: ") &&
+                  strstr(row->error, "0 rows done in "), "%s", row->error ? row->error : "(null)");
+    strata_status_free(st);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EDIRTY);
+    ck_assert_msg(strstr(strata_errmsg(s), "is dirty: it was interrupted after ") &&
+                  !strstr(strata_errmsg(s), "statement 0"), "%s", strata_errmsg(s));
+    strata_set_resume(s, 1);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM items WHERE NOT done"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 2 AND "
+                                     "state = 'applied' AND error IS NULL"), 1);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(notx_own_transaction_failure_unlocks)
+{
+    strata *s = open_one(5, "own", "-- strata:no-transaction\nCREATE TABLE x (id int);\nBEGIN;\n"
+                                   "INSERT INTO x VALUES (1);\nINSERT INTO nope VALUES (1);\nCOMMIT;\n");
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "5_own:5:"), "%s", strata_errmsg(s));
+    /* while the handle is still open: unlocked, and the failure recorded */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT failed_statement FROM strata_history WHERE version = 5 "
+                                     "AND state = 'dirty'"), 4);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM x"), 0);
+    strata_status_list *st = NULL;
+    ck_assert_int_eq(strata_status(s, &st), STRATA_OK); /* the handle still works */
+    strata_status_free(st);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -477,14 +859,35 @@ Suite *test_suite(void)
     tcase_add_test(tc, lock_timeout_retried_until_released);
     tcase_add_test(tc, lock_timeout_exhausted_names_blocker);
     tcase_add_test(tc, blocker_reported_while_waiting);
+    tcase_add_test(tc, huge_watch_interval_saturates);
     tcase_add_test(tc, two_migrators_with_concurrent_index);
     tcase_add_test(tc, second_migrator_waits_for_running_notx);
     tcase_add_test(tc, revert_no_transaction_down);
     suite_add_tcase(s, tc);
+    tc = tcase_create("refused-before-running");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, copy_from_stdin_refused);
+    tcase_add_test(tc, unbalanced_self_managed_refused);
+    tcase_add_test(tc, self_managed_gets_timeouts);
+    tcase_add_test(tc, single_transaction_refuses_what_cannot_be_atomic);
+    tcase_add_test(tc, notx_own_transaction_failure_unlocks);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("resume");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, resume_refuses_changed_done_prefix);
+    tcase_add_test(tc, resume_row_without_hashes);
+    tcase_add_test(tc, progress_retry_does_not_rerun_statement);
+    tcase_add_test(tc, resume_after_statement_committed_without_progress);
+    tcase_add_test(tc, invalid_index_cleanup_quoted);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("phases-batches-settings");
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, phases_expand_then_contract);
     tcase_add_test(tc, batch_backfill_converges);
+    tcase_add_test(tc, batch_not_converging_stops);
+    tcase_add_test(tc, batch_interrupted_is_dirty_then_resumes);
     tcase_add_test(tc, batch_requires_one_statement);
     tcase_add_test(tc, settings_do_not_leak);
     suite_add_tcase(s, tc);
