@@ -187,3 +187,53 @@ bool resume_statement_done(strata *s, const char *stmt)
     free(idx);
     return done;
 }
+
+/* The quoted name of the INVALID index @stmt would create, or NULL. */
+static char *invalid_index_of(strata *s, const char *stmt)
+{
+    char *schema = NULL, *rel = NULL, *idx = NULL, *lrel = NULL, *lidx = NULL, *name = NULL;
+    if (parse_index_concurrently(stmt, &schema, &rel, &idx) && idx) {
+        lrel = regclass_literal(s, schema, rel);
+        lidx = pg_literal(s, idx);
+    }
+    if (lrel && lidx) {
+        PGresult *r = NULL;
+        sbuf q;
+        sbuf_init(&q);
+        sbuf_printf(&q, "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i "
+                        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = "
+                        "c.relnamespace WHERE i.indrelid = to_regclass(%s) AND c.relname = %s AND "
+                        "NOT i.indisvalid",
+                    lrel, lidx);
+        if (!q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK && PQntuples(r) == 1)
+            name = xstrdup(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        sbuf_free(&q);
+    }
+    free(lrel);
+    free(lidx);
+    free(schema);
+    free(rel);
+    free(idx);
+    return name;
+}
+
+int resume_drop_invalid_index(strata *s, const migration *m, const char *stmt)
+{
+    char *name = invalid_index_of(s, stmt);
+    int res = STRATA_OK;
+    if (!name)
+        return STRATA_OK;
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_printf(&b, "the interrupted statement left the INVALID index %s: dropping it "
+                    "(DROP INDEX CONCURRENTLY) before running the statement again", name);
+    emit(s, STRATA_EVENT_WARNING, m, b.data);
+    sbuf_free(&b);
+    sbuf_init(&b);
+    sbuf_printf(&b, "DROP INDEX CONCURRENTLY IF EXISTS %s", name);
+    res = b.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, b.data, NULL);
+    sbuf_free(&b);
+    free(name);
+    return res;
+}

@@ -25,5 +25,10 @@ bool resume_statement_done(strata *s, const char *stmt);
 /* The SQL literal of the quoted name schema.rel (schema may be NULL), for
  * to_regclass(): mixed-case names stay as written. NULL on OOM. */
 char *regclass_literal(strata *s, const char *schema, const char *rel);
+/* Resuming at @stmt, a CREATE INDEX CONCURRENTLY whose earlier attempt was
+ * cut off: the INVALID index it left under its name is dropped (DROP INDEX
+ * CONCURRENTLY, with a warning event) so the statement can run again.
+ * Returns STRATA_OK when there was nothing to drop. */
+int resume_drop_invalid_index(strata *s, const migration *m, const char *stmt);
 
 #endif

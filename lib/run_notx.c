@@ -216,6 +216,8 @@ static int resume_point(run_ctx *rc, const migration *m, const stmt_list *sl, co
             sbuf_free(&b);
             (*start)++;
         }
+    } else if (stmt) {
+        res = resume_drop_invalid_index(s, m, stmt);
     }
     free(stmt);
     return res;

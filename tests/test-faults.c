@@ -224,7 +224,7 @@ static void baseline_done(void)
 static const scenario scenarios[] = {
     {"transactional", tx_defs, 3, logs_setup, apply_all, tx_consistent, apply_all, tx_done},
     {"no-transaction", notx_defs, 1, notx_setup, apply_all, notx_consistent, resume_all, notx_done},
-    {"batch", batch_defs, 1, batch_setup, apply_all, batch_consistent, apply_all, batch_done},
+    {"batch", batch_defs, 1, batch_setup, apply_all, batch_consistent, resume_all, batch_done},
     {"revert", tx_defs, 3, revert_setup, revert_all, revert_consistent, revert_all, revert_done},
     {"baseline", tx_defs, 3, logs_setup, baseline, baseline_consistent, baseline, baseline_done},
 };
