@@ -474,6 +474,42 @@ STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
  *  URI of strata_testdb_create). NULL is a no-op. */
 STRATA_API void strata_free(void *p);
 
+/* ------------------------------------------------------------------ */
+/* Adopting another tool's history                                     */
+
+/**
+ * strata_adopt - take over a database another migration tool migrated: the
+ * versions its history table records as applied are recorded in strata's
+ * history as applied, with the checksums of the migrations registered on @s
+ * (nothing is run), so that strata_apply then applies only what is new.
+ * The other tool's table is only read, never changed. Runs under the
+ * migrator lock, like strata_apply.
+ * @tool: "dbmate", "golang-migrate", "goose", "sqlx", "diesel", "flyway", or
+ *       NULL to detect it: from @table's columns when @table is given, else
+ *       from which of the tools' default tables exists (schema_migrations is
+ *       golang-migrate's when it has a `dirty` column, dbmate's otherwise).
+ * @table: "table" or "schema.table" (quoted by the library), looked up
+ *       through the search_path; NULL for the tool's default table.
+ * @out: when not NULL, receives the number of versions recorded (0 when all
+ *       were already in strata's history). Set only on success.
+ * What counts as applied: every row (dbmate, diesel); the current version
+ *   and every older migration (golang-migrate); the newest row of each
+ *   version with is_applied (goose; its version 0 row is skipped); rows with
+ *   success (sqlx); the newest row of each version, BASELINE rows meaning
+ *   every migration up to them, DELETE and UNDO rows not applied, repeatable
+ *   (NULL version) and SCHEMA rows skipped (flyway).
+ * Nothing is recorded when any check fails:
+ * Errors: STRATA_EINVAL (unknown tool, bad @table, several tools' tables
+ * present while detecting: the message names them, a table of no known
+ * shape), STRATA_ENOTFOUND (no such table), STRATA_EDIRTY (golang-migrate
+ * dirty, a failed sqlx or flyway row: repair with that tool first),
+ * STRATA_EUNKNOWN (versions the tool applied that are neither registered on
+ * @s nor already in strata's history; the message lists them), STRATA_EPARSE
+ * (a version that is not an integer, e.g. flyway's "1.1"), STRATA_ENODB,
+ * STRATA_ECONNECT, STRATA_ESQL, STRATA_ELOCKED.
+ */
+STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif
