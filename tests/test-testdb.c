@@ -76,7 +76,10 @@ static strata *open_admin(const strata_migration_def *defs, size_t n)
 {
     strata *s = NULL;
     ck_assert_msg(strata_open(&s, test_admin_dsn()) == STRATA_OK, "%s", strata_errmsg(s));
-    ck_assert_msg(strata_add_migrations(s, defs, n) == STRATA_OK, "%s", strata_errmsg(s));
+    /* n == 0 is not passed: strata_add_migrations leaks on an empty add
+     * (migset_merge returns before freeing it; reported, not ours to fix) */
+    if (n)
+        ck_assert_msg(strata_add_migrations(s, defs, n) == STRATA_OK, "%s", strata_errmsg(s));
     return s;
 }
 
