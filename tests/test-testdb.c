@@ -474,6 +474,67 @@ START_TEST(history_table_in_hash)
 }
 END_TEST
 
+/* ---- the examples: a check suite in C and a pytest fixture ---- */
+
+static int run(char *out, size_t n, const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    size_t k;
+    int st;
+    ck_assert_ptr_nonnull(p);
+    k = fread(out, 1, n - 1, p);
+    out[k] = '\0';
+    st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *env_or_fail(const char *name)
+{
+    const char *v = getenv(name);
+    ck_assert_msg(v != NULL, "%s not set (run through meson test)", name);
+    return v;
+}
+
+static long clones(void)
+{
+    return admin_long("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_test\\_%'");
+}
+
+START_TEST(c_example_suite)
+{
+    char cmd[2048], out[8192];
+    long before = clones();
+    snprintf(cmd, sizeof cmd, "STRATA_ADMIN_URL='%s' '%s/examples/testdb/testdb-example' 2>&1",
+             test_admin_dsn(), env_or_fail("STRATA_BUILD_ROOT"));
+    ck_assert_msg(run(out, sizeof out, cmd) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "100%: Checks: 3, Failures: 0, Errors: 0"), "%s", out);
+    ck_assert_int_eq(templates(), 1);
+    ck_assert_int_eq(clones(), before); /* each case dropped its database */
+}
+END_TEST
+
+START_TEST(pytest_fixture)
+{
+    char cmd[4096], out[16384], env[600] = "";
+    const char *pre = getenv("STRATA_TEST_PRELOAD"), *py = "python3";
+    long before = clones();
+    /* pytest comes from Debian's python3-pytest (tests/install-deps.sh): a
+     * python3 earlier in PATH (pyenv, venv) may not see it */
+    if (run(out, sizeof out, "python3 -c 'import pytest' 2>&1") != 0)
+        py = "/usr/bin/python3";
+    if (pre && *pre) /* a sanitized libstrata needs its runtime first */
+        snprintf(env, sizeof env, "LD_PRELOAD='%s' ASAN_OPTIONS=detect_leaks=0 ", pre);
+    snprintf(cmd, sizeof cmd, "cd '%s/examples/python' && %sPYTHONDONTWRITEBYTECODE=1 "
+             "STRATA_LIB='%s/lib/libstrata.so' STRATA_ADMIN_URL='%s' %s -m pytest -q "
+             "-p no:cacheprovider test_fresh_db.py 2>&1", env_or_fail("STRATA_SOURCE_ROOT"), env,
+             env_or_fail("STRATA_BUILD_ROOT"), test_admin_dsn(), py);
+    ck_assert_msg(run(out, sizeof out, cmd) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "3 passed"), "%s", out);
+    ck_assert_int_eq(templates(), 1);
+    ck_assert_int_eq(clones(), before);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("testdb");
@@ -489,6 +550,11 @@ Suite *test_suite(void)
     tcase_add_test(tc, bad_arguments_and_states);
     tcase_add_test(tc, role_without_createdb_told_why);
     tcase_add_test(tc, history_table_in_hash);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("examples");
+    tcase_add_checked_fixture(tc, no_templates, NULL);
+    tcase_add_test(tc, c_example_suite);
+    tcase_add_test(tc, pytest_fixture);
     suite_add_tcase(s, tc);
     return s;
 }
