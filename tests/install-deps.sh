@@ -4,8 +4,8 @@
 # examples/quickstart.sh.
 set -euo pipefail
 need_pkgs=(meson ninja-build pkg-config gcc g++ libpq-dev libpg-query-dev libprotobuf-c-dev
-           libssl-dev check postgresql-15 postgresql-contrib valgrind python3
-           python3-pytest)
+           libssl-dev check postgresql-15 postgresql-contrib valgrind python3)
+need_pkgs+=(python3-pytest) # the pytest fixture of examples/python
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
