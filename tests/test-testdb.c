@@ -279,9 +279,12 @@ static const strata_migration_def killable_defs[] = {
     {3, "u", "CREATE TABLE k3 (id int);", NULL},
 };
 
-START_TEST(killed_build_recovered)
+/* A child building the killable set, returned once the build sleeps
+ * inside migration 2. */
+static pid_t spawn_slow_build(void)
 {
     pid_t pid;
+    long sleeping = 0;
     fflush(NULL);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -294,16 +297,24 @@ START_TEST(killed_build_recovered)
             strata_testdb_create(s, &uri);
         _exit(3); /* never reached in time: killed while building */
     }
-    /* wait until the build is inside migration 2 */
-    long sleeping = 0;
     for (int i = 0; i < 300 && !sleeping; i++) {
         usleep(50000);
         sleeping = admin_long("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE "
                               "'strata\\_tpb\\_%' AND wait_event = 'PgSleep'");
     }
     ck_assert_int_eq(sleeping, 1);
+    return pid;
+}
+
+static void kill_build(pid_t pid)
+{
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+START_TEST(killed_build_recovered)
+{
+    kill_build(spawn_slow_build());
     ck_assert_int_eq(builds_left(), 1); /* what the killed build left */
     ck_assert_int_eq(templates(), 0);
 
@@ -314,6 +325,33 @@ START_TEST(killed_build_recovered)
     ck_assert_int_eq(builds_left(), 0);
     ck_assert_int_eq(templates(), 1);
     strata_free(uri);
+    strata_close(s);
+}
+END_TEST
+
+/* A live build is waited for (up to the lock wait) and never pruned; an
+ * abandoned one is pruned. */
+START_TEST(live_build_respected_abandoned_pruned)
+{
+    pid_t pid = spawn_slow_build();
+    strata *s = open_admin(killable_defs, 3);
+    char *uri = NULL;
+    int32_t dropped = -1;
+    test_events ev = {0};
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_lock_wait_ms(s, 300);
+    ck_assert_int_eq(strata_testdb_create(s, &uri), STRATA_ELOCKED);
+    ck_assert_msg(strstr(strata_errmsg(s), "another process has been building"), "%s",
+                  strata_errmsg(s));
+    ck_assert_int_eq(ev.count[STRATA_EVENT_LOCK_WAIT], 1);
+    ck_assert_ptr_null(uri);
+    ck_assert_int_eq(strata_testdb_prune(s, 10, &dropped), STRATA_OK);
+    ck_assert_int_eq(dropped, 0);
+    ck_assert_int_eq(builds_left(), 1);
+    kill_build(pid);
+    ck_assert_int_eq(strata_testdb_prune(s, 10, &dropped), STRATA_OK);
+    ck_assert_int_eq(dropped, 1);
+    ck_assert_int_eq(builds_left(), 0);
     strata_close(s);
 }
 END_TEST
@@ -544,6 +582,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, edited_migration_new_template);
     tcase_add_test(tc, prune_keeps_newest);
     tcase_add_test(tc, killed_build_recovered);
+    tcase_add_test(tc, live_build_respected_abandoned_pruned);
     tcase_add_test(tc, failed_build_never_used);
     tcase_add_test(tc, drop_only_test_databases);
     tcase_add_test(tc, uri_without_password);
