@@ -94,6 +94,32 @@ static double by_clone(strata *admin)
     return el;
 }
 
+/* The same clone with STRATEGY FILE_COPY (PostgreSQL 15+), for comparison
+ * with the default WAL_LOG that strata_testdb_create uses. */
+static double by_file_copy(int k)
+{
+    char sql[256];
+    PGconn *c = PQconnectdb(test_admin_dsn());
+    PGresult *r = PQexec(c, "SELECT datname FROM pg_database WHERE datname LIKE "
+                            "'strata\\_tpl\\_%' ORDER BY oid DESC LIMIT 1");
+    double t0, el;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQserverVersion(c) < 150000) {
+        PQclear(r);
+        PQfinish(c);
+        return -1;
+    }
+    snprintf(sql, sizeof sql, "CREATE DATABASE bench_fc_%d TEMPLATE \"%s\" STRATEGY FILE_COPY", k,
+             PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    t0 = now_s();
+    admin_exec(sql);
+    el = now_s() - t0;
+    snprintf(sql, sizeof sql, "DROP DATABASE bench_fc_%d", k);
+    admin_exec(sql);
+    return el;
+}
+
 int main(int argc, char **argv)
 {
     static const int sizes[] = {10, 100, 300};
@@ -102,13 +128,13 @@ int main(int argc, char **argv)
     if (rc)
         return rc;
     atexit(harness_stop);
-    printf("%-11s %14s %14s %14s %8s\n", "migrations", "apply (ms)", "clone (ms)", "first (ms)",
-           "speedup");
+    printf("%-11s %11s %11s %11s %8s %15s\n", "migrations", "apply (ms)", "clone (ms)",
+           "first (ms)", "speedup", "FILE_COPY (ms)");
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int n = sizes[i];
         strata_migration_def *defs = make_defs(n);
         strata *admin = NULL;
-        double best_apply = 1e9, best_clone = 1e9, first, t;
+        double best_apply = 1e9, best_clone = 1e9, best_fc = 1e9, first, t;
         check(strata_open(&admin, test_admin_dsn()), admin, "open admin");
         check(strata_add_migrations(admin, defs, (size_t)n), admin, "add");
         first = by_clone(admin); /* builds the template */
@@ -117,9 +143,11 @@ int main(int argc, char **argv)
                 best_apply = t;
             if ((t = by_clone(admin)) < best_clone)
                 best_clone = t;
+            if ((t = by_file_copy(r)) < best_fc)
+                best_fc = t;
         }
-        printf("%-11d %14.1f %14.1f %14.1f %7.1fx\n", n, best_apply * 1000, best_clone * 1000,
-               first * 1000, best_apply / best_clone);
+        printf("%-11d %11.1f %11.1f %11.1f %7.1fx %15.1f\n", n, best_apply * 1000,
+               best_clone * 1000, first * 1000, best_apply / best_clone, best_fc * 1000);
         fflush(stdout);
         strata_close(admin);
         free_defs(defs, n);
