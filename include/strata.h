@@ -490,6 +490,102 @@ STRATA_API const strata_lint_finding *strata_lint_get(const strata_lint_report *
 /** strata_lint_report_free - free @r and its findings; NULL is a no-op. */
 STRATA_API void strata_lint_report_free(strata_lint_report *r);
 
+/* ------------------------------------------------------------------ */
+/* Test databases                                                      */
+/* A fresh, fully migrated database per test in milliseconds: a template  */
+/* database holding every registered migration applied is built once per  */
+/* migration set, then each test gets a clone of it. The handle is         */
+/* connected as an admin: a role with CREATEDB, on a maintenance database  */
+/* (e.g. "postgres"). Parallel processes must use the same admin database: */
+/* the advisory lock that lets only one of them build lives there.         */
+/* Database names: templates "strata_tpl_<16 hex>" (a hash of the versions,*/
+/* checksums and history table), clones "strata_test_<8 hex>_<16 hex>".    */
+
+/**
+ * strata_testdb_create - create a new database cloned from the template of
+ * the migrations registered on @s, building the template first if needed.
+ * @out: receives a libpq URI of the new database
+ *       ("postgresql://user@host:port/strata_test_..."), built from the admin
+ *       connection's user, host and port; it never holds a password (libpq
+ *       takes it from PGPASSWORD or ~/.pgpass). Owned by the caller: free it
+ *       with strata_free(). Set only on success.
+ * The template is built under a temporary name with strata_apply (the
+ * handle's run options and event callback apply; events arrive only when
+ * this call builds) and renamed when complete, marked IS_TEMPLATE with
+ * ALLOW_CONNECTIONS false. A build that failed or was killed is never used:
+ * the next call drops what it left and builds again. Processes asking for
+ * the same set at once wait for one builder (at most the handle's lock wait,
+ * strata_set_lock_wait_ms; a STRATA_EVENT_LOCK_WAIT event is sent once).
+ * Errors: STRATA_EINVAL (NULL argument, open transaction), STRATA_ENODB,
+ * STRATA_ECONNECT, STRATA_ESQL (e.g. the role lacks CREATEDB), STRATA_ELOCKED,
+ * and any strata_apply error from building the template (the message starts
+ * "building the template database strata_tpl_...: ").
+ */
+STRATA_API int strata_testdb_create(strata *s, char **out);
+
+/**
+ * strata_testdb_drop - drop a database made by strata_testdb_create, with
+ * WITH (FORCE) on PostgreSQL 13 and later (its sessions are ended).
+ * @uri_or_name: the URI strata_testdb_create returned, any conninfo naming
+ *       the database, or its bare name. Only names starting "strata_test_"
+ *       are accepted: this never drops another database.
+ * Errors: STRATA_EINVAL (NULL, or not a test database name), STRATA_ENOTFOUND
+ * (no such database), STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL.
+ */
+STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
+
+/**
+ * strata_testdb_prune - drop the templates on the server except the @keep
+ * newest (by creation), and the leftovers of builds whose process is gone.
+ * Clones are independent of their template and are not touched. A template
+ * being rebuilt at that moment is left for the next prune.
+ * @keep: >= 0; 0 drops every template.
+ * @out: when not NULL, receives the number of databases dropped.
+ * Errors: STRATA_EINVAL (NULL handle, negative @keep, open transaction),
+ * STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL.
+ */
+STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
+
+/** strata_free - free memory the library returned to the caller (e.g. the
+ *  URI of strata_testdb_create). NULL is a no-op. */
+STRATA_API void strata_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/* Adopting another tool's history                                     */
+
+/**
+ * strata_adopt - take over a database another migration tool migrated: the
+ * versions its history table records as applied are recorded in strata's
+ * history as applied, with the checksums of the migrations registered on @s
+ * (nothing is run), so that strata_apply then applies only what is new.
+ * The other tool's table is only read, never changed. Runs under the
+ * migrator lock, like strata_apply.
+ * @tool: "dbmate", "golang-migrate", "goose", "sqlx", "diesel", "flyway", or
+ *       NULL to detect it: from @table's columns when @table is given, else
+ *       from which of the tools' default tables exists (schema_migrations is
+ *       golang-migrate's when it has a `dirty` column, dbmate's otherwise).
+ * @table: "table" or "schema.table" (quoted by the library), looked up
+ *       through the search_path; NULL for the tool's default table.
+ * @out: when not NULL, receives the number of versions recorded (0 when all
+ *       were already in strata's history). Set only on success.
+ * What counts as applied: every row (dbmate, diesel); the current version
+ *   and every older migration (golang-migrate); the newest row of each
+ *   version with is_applied (goose; its version 0 row is skipped); rows with
+ *   success (sqlx); the newest row of each version, BASELINE rows meaning
+ *   every migration up to them, DELETE and UNDO rows not applied, repeatable
+ *   (NULL version) and SCHEMA rows skipped (flyway).
+ * Nothing is recorded when any check fails:
+ * Errors: STRATA_EINVAL (unknown tool, bad @table, several tools' tables
+ * present while detecting: the message names them, a table of no known
+ * shape), STRATA_ENOTFOUND (no such table), STRATA_EDIRTY (golang-migrate
+ * dirty, a failed sqlx or flyway row: repair with that tool first),
+ * STRATA_EUNKNOWN (versions the tool applied that are neither registered on
+ * @s nor already in strata's history; the message lists them), STRATA_EPARSE
+ * (a version that is not an integer, e.g. flyway's "1.1"), STRATA_ENODB,
+ * STRATA_ECONNECT, STRATA_ESQL, STRATA_ELOCKED.
+ */
+STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

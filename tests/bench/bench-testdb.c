@@ -1,0 +1,156 @@
+/* Time to a fresh migrated database against the number of migrations:
+ * by applying them (CREATE DATABASE, then strata_apply) and by cloning the
+ * template (strata_testdb_create once the template exists; the first call,
+ * which builds it, is reported apart). Each figure is the best of ROUNDS.
+ * Usage: bench-testdb [ROUNDS] (default 5); sizes 10, 100, 300. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../harness.h"
+
+const bool test_needs_pg = true;
+Suite *test_suite(void) { return NULL; }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void admin_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(test_admin_dsn());
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+    PQfinish(c);
+}
+
+static strata_migration_def *make_defs(int n)
+{
+    strata_migration_def *defs = calloc((size_t)n, sizeof *defs);
+    for (int i = 0; i < n; i++) {
+        char name[32], *sql = malloc(256);
+        snprintf(name, sizeof name, "m%d", i + 1);
+        snprintf(sql, 256, "CREATE TABLE bench_%d (id bigint PRIMARY KEY, v text NOT NULL);\n"
+                           "INSERT INTO bench_%d VALUES (1, 'x');\n", i + 1, i + 1);
+        defs[i] = (strata_migration_def){i + 1, strdup(name), sql, NULL};
+    }
+    return defs;
+}
+
+static void free_defs(strata_migration_def *defs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((char *)defs[i].name);
+        free((char *)defs[i].up_sql);
+    }
+    free(defs);
+}
+
+static void check(int rc, strata *s, const char *what)
+{
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", what, strata_errmsg(s));
+        exit(1);
+    }
+}
+
+/* CREATE DATABASE + strata_apply, timed; the database is dropped after. */
+static double by_applying(const strata_migration_def *defs, int n, int k)
+{
+    char sql[128], dsn[512];
+    strata *s = NULL;
+    double t0 = now_s(), el;
+    snprintf(sql, sizeof sql, "CREATE DATABASE bench_apply_%d_%d", n, k);
+    admin_exec(sql);
+    snprintf(dsn, sizeof dsn, "%s dbname=bench_apply_%d_%d", test_admin_dsn(), n, k);
+    check(strata_open(&s, dsn), s, "open");
+    check(strata_add_migrations(s, defs, (size_t)n), s, "add");
+    check(strata_apply(s, STRATA_LATEST), s, "apply");
+    el = now_s() - t0;
+    strata_close(s);
+    snprintf(sql, sizeof sql, "DROP DATABASE bench_apply_%d_%d", n, k);
+    admin_exec(sql);
+    return el;
+}
+
+/* strata_testdb_create, timed; the clone is dropped after. */
+static double by_clone(strata *admin)
+{
+    char *uri = NULL;
+    double t0 = now_s(), el;
+    check(strata_testdb_create(admin, &uri), admin, "testdb_create");
+    el = now_s() - t0;
+    check(strata_testdb_drop(admin, uri), admin, "testdb_drop");
+    strata_free(uri);
+    return el;
+}
+
+/* The same clone with STRATEGY FILE_COPY (PostgreSQL 15+), for comparison
+ * with the default WAL_LOG that strata_testdb_create uses. */
+static double by_file_copy(int k)
+{
+    char sql[256];
+    PGconn *c = PQconnectdb(test_admin_dsn());
+    PGresult *r = PQexec(c, "SELECT datname FROM pg_database WHERE datname LIKE "
+                            "'strata\\_tpl\\_%' ORDER BY oid DESC LIMIT 1");
+    double t0, el;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQserverVersion(c) < 150000) {
+        PQclear(r);
+        PQfinish(c);
+        return -1;
+    }
+    snprintf(sql, sizeof sql, "CREATE DATABASE bench_fc_%d TEMPLATE \"%s\" STRATEGY FILE_COPY", k,
+             PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    t0 = now_s();
+    admin_exec(sql);
+    el = now_s() - t0;
+    snprintf(sql, sizeof sql, "DROP DATABASE bench_fc_%d", k);
+    admin_exec(sql);
+    return el;
+}
+
+int main(int argc, char **argv)
+{
+    static const int sizes[] = {10, 100, 300};
+    int rounds = argc > 1 ? atoi(argv[1]) : 5, rc = harness_start();
+    harness_tmp_init();
+    if (rc)
+        return rc;
+    atexit(harness_stop);
+    printf("%-11s %11s %11s %11s %8s %15s\n", "migrations", "apply (ms)", "clone (ms)",
+           "first (ms)", "speedup", "FILE_COPY (ms)");
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int n = sizes[i];
+        strata_migration_def *defs = make_defs(n);
+        strata *admin = NULL;
+        double best_apply = 1e9, best_clone = 1e9, best_fc = 1e9, first, t;
+        check(strata_open(&admin, test_admin_dsn()), admin, "open admin");
+        check(strata_add_migrations(admin, defs, (size_t)n), admin, "add");
+        first = by_clone(admin); /* builds the template */
+        for (int r = 0; r < rounds; r++) {
+            if ((t = by_applying(defs, n, r)) < best_apply)
+                best_apply = t;
+            if ((t = by_clone(admin)) < best_clone)
+                best_clone = t;
+            if ((t = by_file_copy(r)) < best_fc)
+                best_fc = t;
+        }
+        printf("%-11d %11.1f %11.1f %11.1f %7.1fx %15.1f\n", n, best_apply * 1000,
+               best_clone * 1000, first * 1000, best_apply / best_clone, best_fc * 1000);
+        fflush(stdout);
+        strata_close(admin);
+        free_defs(defs, n);
+    }
+    return 0;
+}
