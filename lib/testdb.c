@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "testdb.h"
 
 #define NAME_MAX_BYTES 63 /* PostgreSQL's NAMEDATALEN - 1 */
@@ -214,8 +215,10 @@ static int apply_on(strata *s, PGconn *c)
     child->watch_ms = s->watch_ms;
     child->event_fn = s->event_fn;
     child->event_payload = s->event_payload;
-    child->secret = s->secret ? xstrdup(s->secret) : NULL;
-    if (!child->hist_table || (s->hist_schema && !child->hist_schema))
+    bool secrets_ok = true;
+    for (size_t i = 0; i < s->n_secrets; i++)
+        secrets_ok = secrets_ok && secret_add(child, s->secrets[i]) == STRATA_OK;
+    if (!secrets_ok || !child->hist_table || (s->hist_schema && !child->hist_schema))
         rc = set_error(s, STRATA_ENOMEM, "out of memory");
     else if ((rc = strata_apply(child, STRATA_LATEST)))
         set_error(s, rc, "%s", child->errmsg);
