@@ -401,6 +401,231 @@ START_TEST(api_edges)
 }
 END_TEST
 
+/* ---- rollback proof ---- */
+
+/* One object kind: a setup migration, then a change whose down forgets
+ * it, restores it differently, or restores it exactly. */
+typedef struct kind_case {
+    const char *setup_up, *setup_down;
+    const char *up;
+    const char *forget, *differ, *exact;
+    const char *forget_diff, *differ_diff; /* expected in the diff */
+} kind_case;
+
+static const kind_case kind_cases[] = {
+    {"CREATE TABLE k1 (id int, email varchar(255) NOT NULL)", "DROP TABLE k1",
+     "ALTER TABLE k1 ALTER email TYPE text", "SELECT 1", "ALTER TABLE k1 ALTER email TYPE varchar(100)",
+     "ALTER TABLE k1 ALTER email TYPE varchar(255)",
+     "~ column public.k1.email: type character varying(255) -> text",
+     "~ column public.k1.email: type character varying(255) -> character varying(100)"},
+    {"SELECT 1", "SELECT 1", "CREATE TABLE IF NOT EXISTS k2 (id int)", "SELECT 1",
+     "ALTER TABLE k2 RENAME TO k2_gone", "DROP TABLE k2", "+ table public.k2\n", "+ table public.k2_gone\n"},
+    {"CREATE TABLE k3 (a int CONSTRAINT k3_pos CHECK (a > 0))", "DROP TABLE k3",
+     "ALTER TABLE k3 DROP CONSTRAINT IF EXISTS k3_pos", "SELECT 1",
+     "ALTER TABLE k3 ADD CONSTRAINT k3_pos CHECK (a > 0) NOT VALID",
+     "ALTER TABLE k3 ADD CONSTRAINT k3_pos CHECK (a > 0)", "- constraint public.k3.k3_pos\n",
+     "~ constraint public.k3.k3_pos: validated true -> false"},
+    {"CREATE TABLE k4 (a int, b int); CREATE INDEX k4_a ON k4 (a)", "DROP TABLE k4",
+     "DROP INDEX IF EXISTS k4_a", "SELECT 1", "CREATE INDEX k4_a ON k4 (b)", "CREATE INDEX k4_a ON k4 (a)",
+     "- index public.k4_a\n",
+     "~ index public.k4_a: definition CREATE INDEX k4_a ON public.k4 USING btree (a) -> "
+     "CREATE INDEX k4_a ON public.k4 USING btree (b)"},
+    {"CREATE SEQUENCE k5 INCREMENT 5", "DROP SEQUENCE k5", "ALTER SEQUENCE k5 INCREMENT 10", "SELECT 1",
+     "ALTER SEQUENCE k5 INCREMENT 1", "ALTER SEQUENCE k5 INCREMENT 5",
+     "~ sequence public.k5: increment 5 -> 10", "~ sequence public.k5: increment 5 -> 1"},
+    {"CREATE TABLE k6 (a int, b int); CREATE VIEW k6v AS SELECT a FROM k6", "DROP TABLE k6 CASCADE",
+     "CREATE OR REPLACE VIEW k6v AS SELECT a, b FROM k6", "SELECT 1",
+     "DROP VIEW k6v; CREATE VIEW k6v AS SELECT a FROM k6 WHERE a > 0",
+     "DROP VIEW k6v; CREATE VIEW k6v AS SELECT a FROM k6", "~ view public.k6v: definition differs at line",
+     "~ view public.k6v: definition differs at line 2"},
+    {"CREATE MATERIALIZED VIEW k7 AS SELECT 1 AS x", "DROP MATERIALIZED VIEW k7",
+     "DROP MATERIALIZED VIEW IF EXISTS k7", "SELECT 1", "CREATE MATERIALIZED VIEW k7 AS SELECT 2 AS x",
+     "CREATE MATERIALIZED VIEW k7 AS SELECT 1 AS x", "- materialized view public.k7\n",
+     "~ materialized view public.k7: definition  SELECT 1 AS x; ->  SELECT 2 AS x;"},
+    {"CREATE FUNCTION k8(int) RETURNS int LANGUAGE sql AS 'SELECT $1'", "DROP FUNCTION k8(int)",
+     "CREATE OR REPLACE FUNCTION k8(int) RETURNS int LANGUAGE sql AS 'SELECT $1 + 1'", "SELECT 1",
+     "CREATE OR REPLACE FUNCTION k8(int) RETURNS int LANGUAGE sql AS 'SELECT $1 * 1'",
+     "CREATE OR REPLACE FUNCTION k8(int) RETURNS int LANGUAGE sql AS 'SELECT $1'",
+     "~ function public.k8(integer): definition differs at line 4: AS $function$SELECT $1$function$ -> "
+     "AS $function$SELECT $1 + 1$function$",
+     "~ function public.k8(integer): definition differs at line 4"},
+    {"CREATE PROCEDURE k9() LANGUAGE sql AS 'SELECT 1'", "DROP PROCEDURE k9()",
+     "DROP PROCEDURE IF EXISTS k9()", "SELECT 1", "CREATE PROCEDURE k9() LANGUAGE sql AS 'SELECT 2'",
+     "CREATE PROCEDURE k9() LANGUAGE sql AS 'SELECT 1'", "- procedure public.k9()\n",
+     "~ procedure public.k9(): definition differs at line 3"},
+    {"CREATE TABLE k10 (a int); CREATE FUNCTION k10f() RETURNS trigger LANGUAGE plpgsql AS "
+     "$$BEGIN RETURN NEW; END$$; CREATE TRIGGER k10t BEFORE INSERT ON k10 FOR EACH ROW EXECUTE FUNCTION k10f()",
+     "DROP TABLE k10; DROP FUNCTION k10f()", "ALTER TABLE k10 DISABLE TRIGGER k10t", "SELECT 1",
+     "ALTER TABLE k10 ENABLE ALWAYS TRIGGER k10t", "ALTER TABLE k10 ENABLE TRIGGER k10t",
+     "~ trigger public.k10.k10t: enabled enabled -> disabled", "~ trigger public.k10.k10t: enabled enabled -> always"},
+    {"CREATE TYPE k11 AS ENUM ('a', 'b', 'c')", "DROP TYPE k11", "ALTER TYPE k11 ADD VALUE IF NOT EXISTS 'd'",
+     "SELECT 1", "DROP TYPE k11; CREATE TYPE k11 AS ENUM ('a', 'c', 'b')",
+     "DROP TYPE k11; CREATE TYPE k11 AS ENUM ('a', 'b', 'c')",
+     "~ enum public.k11: labels 'a', 'b', 'c' -> 'a', 'b', 'c', 'd'",
+     "~ enum public.k11: labels 'a', 'b', 'c' -> 'a', 'c', 'b'"},
+    {"CREATE DOMAIN k12 AS int CHECK (VALUE > 0)", "DROP DOMAIN k12", "ALTER DOMAIN k12 SET DEFAULT 5",
+     "SELECT 1", "ALTER DOMAIN k12 SET DEFAULT 6", "ALTER DOMAIN k12 DROP DEFAULT",
+     "~ domain public.k12: default (none) -> 5", "~ domain public.k12: default (none) -> 6"},
+    {"CREATE TYPE k13 AS (a int, b text)", "DROP TYPE k13",
+     "DROP TYPE IF EXISTS k13; CREATE TYPE k13 AS (a int, b text, c date)", "SELECT 1",
+     "DROP TYPE k13; CREATE TYPE k13 AS (a int, b varchar)", "DROP TYPE k13; CREATE TYPE k13 AS (a int, b text)",
+     "~ composite public.k13: attributes a integer, b text -> a integer, b text, c date",
+     "~ composite public.k13: attributes a integer, b text -> a integer, b character varying"},
+    {"CREATE TABLE k14 (a int); CREATE POLICY k14p ON k14 USING (a > 0)", "DROP TABLE k14",
+     "ALTER TABLE k14 ENABLE ROW LEVEL SECURITY; DROP POLICY IF EXISTS k14p ON k14", "SELECT 1",
+     "ALTER TABLE k14 DISABLE ROW LEVEL SECURITY; CREATE POLICY k14p ON k14 USING (a > 1)",
+     "ALTER TABLE k14 DISABLE ROW LEVEL SECURITY; CREATE POLICY k14p ON k14 USING (a > 0)",
+     "~ table public.k14: row security false -> true", "~ policy public.k14.k14p: using (a > 0) -> (a > 1)"},
+    {"CREATE TABLE k15 (a int); COMMENT ON COLUMN k15.a IS 'x'", "DROP TABLE k15",
+     "COMMENT ON COLUMN k15.a IS 'y'", "SELECT 1", "COMMENT ON COLUMN k15.a IS 'z'",
+     "COMMENT ON COLUMN k15.a IS 'x'", "~ column public.k15.a: comment x -> y",
+     "~ column public.k15.a: comment x -> z"},
+    {"SELECT 1", "SELECT 1", "CREATE EXTENSION IF NOT EXISTS hstore", "SELECT 1",
+     "DROP EXTENSION hstore; CREATE EXTENSION pg_trgm", "DROP EXTENSION hstore", "+ extension hstore\n",
+     "+ extension pg_trgm\n"},
+    {"SELECT 1", "SELECT 1", "CREATE SCHEMA IF NOT EXISTS k17", "SELECT 1", "ALTER SCHEMA k17 RENAME TO k17_old",
+     "DROP SCHEMA k17", "+ schema k17\n", "+ schema k17_old\n"},
+    {"CREATE TABLE k18 (at date) PARTITION BY RANGE (at); CREATE TABLE k18_2020 PARTITION OF k18 "
+     "FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')", "DROP TABLE k18",
+     "DROP TABLE IF EXISTS k18_2020", "SELECT 1",
+     "CREATE TABLE k18_2020 PARTITION OF k18 FOR VALUES FROM ('2020-01-01') TO ('2020-06-01')",
+     "CREATE TABLE k18_2020 PARTITION OF k18 FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')",
+     "- table public.k18_2020\n",
+     "~ table public.k18_2020: partition bound FOR VALUES FROM ('2020-01-01') TO ('2021-01-01') -> "
+     "FOR VALUES FROM ('2020-01-01') TO ('2020-06-01')"},
+    {"CREATE TABLE k19 (a int)", "DROP TABLE k19", "ALTER TABLE k19 SET UNLOGGED", "SELECT 1",
+     "ALTER TABLE k19 SET LOGGED, SET (fillfactor = 50)", "ALTER TABLE k19 SET LOGGED",
+     "~ table public.k19: persistence permanent -> unlogged", "~ table public.k19: options (none) -> fillfactor=50"},
+    {"CREATE TABLE k20 (id int, v int DEFAULT 1)", "DROP TABLE k20", "ALTER TABLE k20 ALTER v SET DEFAULT 2",
+     "SELECT 1", "ALTER TABLE k20 ALTER v DROP DEFAULT", "ALTER TABLE k20 ALTER v SET DEFAULT 1",
+     "~ column public.k20.v: default 1 -> 2", "~ column public.k20.v: default 1 -> (none)"},
+    {"CREATE TABLE k21 (v int NOT NULL)", "DROP TABLE k21", "ALTER TABLE k21 ALTER v DROP NOT NULL", "SELECT 1",
+     "ALTER TABLE k21 ALTER v SET NOT NULL, ALTER v TYPE bigint", "ALTER TABLE k21 ALTER v SET NOT NULL",
+     "~ column public.k21.v: not null true -> false", "~ column public.k21.v: type integer -> bigint"},
+    {"CREATE TABLE k22 (id int)", "DROP TABLE k22",
+     "ALTER TABLE k22 ADD COLUMN IF NOT EXISTS g int GENERATED ALWAYS AS (id * 2) STORED", "SELECT 1",
+     "ALTER TABLE k22 DROP COLUMN g, ADD COLUMN h int", "ALTER TABLE k22 DROP COLUMN g",
+     "+ column public.k22.g\n", "+ column public.k22.h\n"},
+};
+#define NKINDS (sizeof kind_cases / sizeof kind_cases[0])
+
+static strata_roundtrip_report *roundtrip(strata *s)
+{
+    strata_roundtrip_report *r = NULL;
+    int rc = strata_verify_roundtrip(s, 0, &r);
+    ck_assert_msg(rc == STRATA_OK, "roundtrip: %d %s", rc, strata_errmsg(s));
+    return r;
+}
+
+static void assert_item(const strata_roundtrip_report *r, size_t i, int64_t version, int32_t result)
+{
+    const strata_roundtrip_item *it = strata_roundtrip_get(r, i);
+    ck_assert_msg(it != NULL, "no item %zu", i);
+    ck_assert_msg(it->version == version && it->result == result,
+                  "item %zu: version %lld result %s, expected %lld %d\nerror: %s\ndiff: %s", i,
+                  (long long)it->version, it->result_name, (long long)version, (int)result,
+                  it->error ? it->error : "", it->diff ? it->diff : "");
+}
+
+/* variant 0: the down forgets, 1: restores differently, 2: exactly */
+static void run_kind_variant(int variant)
+{
+    strata_migration_def defs[2 * NKINDS];
+    strata *s = test_open();
+    for (size_t i = 0; i < NKINDS; i++) {
+        const kind_case *k = &kind_cases[i];
+        const char *down = variant == 0 ? k->forget : variant == 1 ? k->differ : k->exact;
+        defs[2 * i] = (strata_migration_def){(int64_t)(2 * i + 1), "setup", k->setup_up, k->setup_down};
+        defs[2 * i + 1] = (strata_migration_def){(int64_t)(2 * i + 2), "change", k->up, down};
+    }
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2 * NKINDS), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    ck_assert_uint_eq(strata_roundtrip_count(r), 2 * NKINDS);
+    for (size_t i = 0; i < NKINDS; i++) {
+        const strata_roundtrip_item *it;
+        assert_item(r, 2 * i, (int64_t)(2 * i + 1), STRATA_RT_OK);
+        assert_item(r, 2 * i + 1, (int64_t)(2 * i + 2), variant == 2 ? STRATA_RT_OK : STRATA_RT_RESIDUE);
+        it = strata_roundtrip_get(r, 2 * i + 1);
+        if (variant < 2)
+            assert_has(it->diff, variant == 0 ? kind_cases[i].forget_diff : kind_cases[i].differ_diff);
+        else
+            ck_assert_ptr_null(it->diff);
+    }
+    ck_assert_uint_eq(strata_roundtrip_failures(r), variant == 2 ? 0 : NKINDS);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+
+START_TEST(roundtrip_down_forgets)
+{
+    run_kind_variant(0);
+}
+END_TEST
+
+START_TEST(roundtrip_down_differs)
+{
+    run_kind_variant(1);
+}
+END_TEST
+
+START_TEST(roundtrip_down_exact)
+{
+    run_kind_variant(2);
+}
+END_TEST
+
+START_TEST(roundtrip_failures_and_order)
+{
+    strata_migration_def defs[] = {
+        {1, "base", "CREATE TABLE co (a int, b text, c int);", "DROP TABLE co;"},
+        /* a constraint dropped under the name of an index: the down fails */
+        {2, "idx", "CREATE UNIQUE INDEX co_a ON co (c);", "-- undo\nALTER TABLE co\n  DROP CONSTRAINT co_a;"},
+        /* a column re-added without its type: fails to parse */
+        {3, "drop b", "ALTER TABLE co DROP COLUMN b;", "ALTER TABLE co ADD COLUMN b;"},
+        {4, "order", "ALTER TABLE co DROP COLUMN a;", "ALTER TABLE co ADD COLUMN a int;"},
+        {5, "irreversible", "CREATE TABLE irr (a int);", NULL},
+        {6, "empty down", "CREATE TABLE irr2 (a int);", "-- nothing to do\n"},
+        /* the up fails after its down: the chain stops */
+        {7, "reapply", "CREATE TABLE r1 (a int); CREATE INDEX r1_idx ON r1 (a);",
+         "DROP TABLE r1; CREATE TABLE r1_idx (x int);"},
+        {8, "never", "CREATE TABLE never (a int);", "DROP TABLE never;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 8), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    ck_assert_uint_eq(strata_roundtrip_count(r), 7);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_DOWN_FAILED);
+    ck_assert_str_eq(strata_roundtrip_get(r, 1)->error,
+                     "2_idx:2:1: constraint \"co_a\" of relation \"co\" does not exist [42704]\n(the revert of 2 was rolled back)");
+    assert_item(r, 2, 3, STRATA_RT_DOWN_FAILED);
+    assert_has(strata_roundtrip_get(r, 2)->error, "syntax error");
+    assert_item(r, 3, 4, STRATA_RT_COLUMN_ORDER);
+    ck_assert_str_eq(strata_roundtrip_get(r, 3)->diff, "~ table public.co: columns (a, c) -> (c, a)\n");
+    assert_item(r, 4, 5, STRATA_RT_NO_DOWN);
+    assert_item(r, 5, 6, STRATA_RT_NO_DOWN);
+    assert_item(r, 6, 7, STRATA_RT_REAPPLY_FAILED);
+    assert_has(strata_roundtrip_get(r, 6)->error, "relation \"r1_idx\" already exists [42P07]");
+    assert_has(strata_roundtrip_get(r, 6)->diff, "+ table public.r1_idx\n");
+    ck_assert_uint_eq(strata_roundtrip_failures(r), 3);
+
+    char *t = NULL, *j = NULL;
+    ck_assert_int_eq(strata_roundtrip_render(r, STRATA_FORMAT_TEXT, &t), STRATA_OK);
+    assert_has(t, "1 base: ok\n2 idx: down-failed\n    2_idx:2:1: constraint");
+    assert_has(t, "4 order: column-order\n    ~ table public.co: columns (a, c) -> (c, a)\n5 irreversible: no-down\n");
+    ck_assert_int_eq(strata_roundtrip_render(r, STRATA_FORMAT_JSON, &j), STRATA_OK);
+    assert_has(j, "{\"version\": 1, \"name\": \"base\", \"result\": \"ok\"}");
+    assert_has(j, "{\"version\": 4, \"name\": \"order\", \"result\": \"column-order\", \"diff\": "
+                  "[{\"change\": \"column-order\", \"object\": \"table\", \"name\": \"public.co\", "
+                  "\"detail\": \"columns (a, c) -> (c, a)\"}]}");
+    assert_has(j, "\"result\": \"down-failed\", \"error\": \"2_idx:2:1: constraint \\\"co_a\\\"");
+    strata_free(t);
+    strata_free(j);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -415,6 +640,13 @@ Suite *test_suite(void)
     tcase_add_test(tc, diff_column_order_is_its_own_kind);
     tcase_add_test(tc, snapshot_privileges_only_when_asked);
     tcase_add_test(tc, api_edges);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("roundtrip");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, roundtrip_down_forgets);
+    tcase_add_test(tc, roundtrip_down_differs);
+    tcase_add_test(tc, roundtrip_down_exact);
+    tcase_add_test(tc, roundtrip_failures_and_order);
     suite_add_tcase(s, tc);
     return s;
 }

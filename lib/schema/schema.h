@@ -56,4 +56,7 @@ int sch_snapshot(strata *s, int32_t flags, strata_schema **out);
 /* True when @sc holds only what a database fresh from template0 holds. */
 bool sch_is_empty(const strata_schema *sc);
 
+/* scratch.c: STRATA_OK, or STRATA_ENOTEMPTY naming what was found. */
+int sch_check_empty(strata *s);
+
 #endif
