@@ -626,6 +626,212 @@ START_TEST(roundtrip_failures_and_order)
 }
 END_TEST
 
+/* An enum label cannot be removed: the usual down re-adds it, at the end. */
+START_TEST(roundtrip_enum_label_readded_at_end)
+{
+    strata_migration_def defs[] = {
+        {1, "enum", "CREATE TYPE st AS ENUM ('new', 'old', 'done');", "DROP TYPE st;"},
+        {2, "drop old", "ALTER TYPE st RENAME TO st_prev; CREATE TYPE st AS ENUM ('new', 'done'); DROP TYPE st_prev;",
+         "ALTER TYPE st ADD VALUE 'old';"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    ck_assert_str_eq(strata_roundtrip_get(r, 1)->diff,
+                     "~ enum public.st: labels 'new', 'old', 'done' -> 'new', 'done', 'old'\n");
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+/* Downs run as `down` runs them: a no-transaction down, and a CREATE
+ * INDEX CONCURRENTLY down inside a transaction, which fails. */
+START_TEST(roundtrip_runs_like_down)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int);", "DROP TABLE t;"},
+        {2, "idx notx", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);",
+         "-- strata:no-transaction\nDROP INDEX CONCURRENTLY t_a;"},
+        {3, "drop idx", "DROP INDEX t_a;", "CREATE INDEX CONCURRENTLY t_a ON t (a);"},
+        {4, "later", "CREATE TABLE u (a int);", "DROP TABLE u;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 4), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    ck_assert_uint_eq(strata_roundtrip_count(r), 4);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_OK);
+    assert_item(r, 2, 3, STRATA_RT_DOWN_FAILED);
+    assert_has(strata_roundtrip_get(r, 2)->error, "CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
+    assert_item(r, 3, 4, STRATA_RT_OK); /* the run went on */
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(roundtrip_from_version)
+{
+    strata_migration_def defs[] = {
+        {1, "a", "CREATE TABLE a (x int);", "SELECT 1;"},
+        {2, "b", "CREATE TABLE b (x int);", "DROP TABLE b;"},
+    };
+    strata *s = test_open();
+    strata_roundtrip_report *r = NULL;
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_verify_roundtrip(s, 2, &r), STRATA_OK);
+    ck_assert_uint_eq(strata_roundtrip_count(r), 1);
+    assert_item(r, 0, 2, STRATA_RT_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(roundtrip_refuses_non_empty_scratch)
+{
+    strata_migration_def m = {1, "a", "CREATE TABLE a (x int);", "DROP TABLE a;"};
+    strata_roundtrip_report *r = NULL;
+    test_sql("CREATE TABLE leftover (x int); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_ENOTEMPTY);
+    ck_assert_ptr_null(r);
+    assert_has(strata_errmsg(s), "is not empty (table public.leftover, column public.leftover.x, "
+                                 "function public.f()); give an empty database");
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'a'"), 0);
+    strata_close(s);
+    /* a history table with rows is not empty either */
+    test_db_new();
+    s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &m, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_OK);
+    test_sql("DROP TABLE a");
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_ENOTEMPTY);
+    assert_has(strata_errmsg(s), "its history table records 1 migration(s)");
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, NULL), STRATA_EINVAL);
+    ck_assert_int_eq(strata_verify_roundtrip(NULL, 0, &r), STRATA_EINVAL);
+    ck_assert_uint_eq(strata_roundtrip_count(NULL), 0);
+    ck_assert_ptr_null(strata_roundtrip_get(NULL, 0));
+    strata_roundtrip_report_free(NULL);
+    strata_close(s);
+}
+END_TEST
+
+/* ---- scratch databases and drift ---- */
+
+static long admin_count(const char *sql)
+{
+    PGconn *c = PQconnectdb(test_admin_dsn());
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+START_TEST(scratch_create_check_drop)
+{
+    strata *s = test_open(), *sc = NULL;
+    char *ci = NULL;
+    ck_assert_msg(strata_scratch_create(s, &ci) == STRATA_OK, "%s", strata_errmsg(s));
+    assert_has(ci, "dbname='strata_scratch_");
+    ck_assert_int_eq(admin_count("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_scratch\\_%'"), 1);
+    ck_assert_int_eq(strata_open(&sc, ci), STRATA_OK);
+    ck_assert_msg(strata_scratch_check_empty(sc) == STRATA_OK, "%s", strata_errmsg(sc));
+    strata_schema *x = snap(sc);
+    ck_assert_uint_eq(strata_schema_count(x), 2); /* schema public, extension plpgsql */
+    strata_schema_free(x);
+    PGconn *c = PQconnectdb(ci);
+    PQclear(PQexec(c, "CREATE TABLE t (a int)"));
+    ck_assert_int_eq(strata_scratch_check_empty(sc), STRATA_ENOTEMPTY);
+    assert_has(strata_errmsg(sc), "is not empty (table public.t, column public.t.a)");
+    /* dropped although a session (the handle's, c) is still connected */
+    ck_assert_msg(strata_scratch_drop(s, ci) == STRATA_OK, "%s", strata_errmsg(s));
+    ck_assert_int_eq(admin_count("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_scratch\\_%'"), 0);
+    /* again: already gone is no error */
+    ck_assert_int_eq(strata_scratch_drop(s, ci), STRATA_OK);
+    /* only scratch databases */
+    ck_assert_int_eq(strata_scratch_drop(s, test_db_current()), STRATA_EINVAL);
+    assert_has(strata_errmsg(s), "only databases named strata_scratch_* are scratch databases");
+    ck_assert_int_eq(strata_scratch_drop(s, "dbname='x"), STRATA_EINVAL);
+    PQfinish(c);
+    strata_close(sc);
+    strata_free(ci);
+    strata_close(s);
+}
+END_TEST
+
+static const strata_migration_def drift_defs[] = {
+    {1, "users", "CREATE TABLE users (id int PRIMARY KEY, email varchar(255));", "DROP TABLE users;"},
+    {2, "idx", "CREATE INDEX users_email_idx ON users (email);", "DROP INDEX users_email_idx;"},
+    {3, "later", "CREATE TABLE later (a int);", "DROP TABLE later;"},
+};
+
+static char drift_error[4096]; /* strata_errmsg of the last drift() */
+
+static strata_diff *drift(strata *s, int expect_rc)
+{
+    char *ci = NULL;
+    strata_diff *d = NULL;
+    ck_assert_msg(strata_scratch_create(s, &ci) == STRATA_OK, "%s", strata_errmsg(s));
+    int rc = strata_verify_drift(s, ci, 0, &d);
+    ck_assert_msg(rc == expect_rc, "drift: %d %s", rc, strata_errmsg(s));
+    snprintf(drift_error, sizeof drift_error, "%s", strata_errmsg(s));
+    ck_assert_int_eq(strata_scratch_drop(s, ci), STRATA_OK);
+    strata_free(ci);
+    return d;
+}
+
+START_TEST(drift_found_after_hand_made_alter)
+{
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, drift_defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, 2), STRATA_OK); /* 3 pending: not expected in the target */
+    strata_diff *d = drift(s, STRATA_OK);
+    ck_assert_uint_eq(strata_schema_diff_count(d), 0);
+    strata_schema_diff_free(d);
+
+    test_sql("ALTER TABLE users ALTER email TYPE text; CREATE TABLE hand (x int); DROP INDEX users_email_idx");
+    d = drift(s, STRATA_OK);
+    char *t = NULL;
+    ck_assert_int_eq(strata_schema_diff_render(d, STRATA_FORMAT_TEXT, &t), STRATA_OK);
+    assert_has(t, "~ column public.users.email: type character varying(255) -> text\n");
+    assert_has(t, "+ table public.hand\n");
+    assert_has(t, "- index public.users_email_idx\n");
+    strata_free(t);
+    strata_schema_diff_free(d);
+    ck_assert_int_eq(admin_count("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_scratch\\_%'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+START_TEST(drift_refuses_what_it_cannot_reproduce)
+{
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, drift_defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_OK);
+    strata_close(s);
+    /* a program that knows only 1 and 2 */
+    s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, drift_defs, 2), STRATA_OK);
+    drift(s, STRATA_EUNKNOWN);
+    assert_has(drift_error, "version 3 is applied in the target but is not among the migrations");
+    /* a scratch that is not empty */
+    strata_diff *d = NULL;
+    strata_close(s);
+    s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, drift_defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_verify_drift(s, test_db_current(), 0, &d), STRATA_ENOTEMPTY);
+    ck_assert_ptr_null(d);
+    assert_has(strata_errmsg(s), "applying the target's migrations to the scratch database");
+    ck_assert_int_eq(strata_verify_drift(s, NULL, 0, &d), STRATA_EINVAL);
+    strata_close(s);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -647,6 +853,16 @@ Suite *test_suite(void)
     tcase_add_test(tc, roundtrip_down_differs);
     tcase_add_test(tc, roundtrip_down_exact);
     tcase_add_test(tc, roundtrip_failures_and_order);
+    tcase_add_test(tc, roundtrip_enum_label_readded_at_end);
+    tcase_add_test(tc, roundtrip_runs_like_down);
+    tcase_add_test(tc, roundtrip_from_version);
+    tcase_add_test(tc, roundtrip_refuses_non_empty_scratch);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("scratch");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, scratch_create_check_drop);
+    tcase_add_test(tc, drift_found_after_hand_made_alter);
+    tcase_add_test(tc, drift_refuses_what_it_cannot_reproduce);
     suite_add_tcase(s, tc);
     return s;
 }
