@@ -17,24 +17,30 @@
 #define COLL(oid) \
     "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co " \
     "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
+/* a comment: an index lookup per row (obj_description is a SQL function
+ * called per row, several times slower; a join is planned badly on catalogs
+ * without statistics) */
+#define DESC(cls, oid, sub) \
+    "(SELECT ds.description FROM pg_description ds WHERE ds.objoid = " oid " AND ds.classoid = '" cls \
+    "'::regclass AND ds.objsubid = " sub ")"
 #define TBL "(SELECT " QN("tn", "tc.relname") " FROM pg_class tc JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = "
 #define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl") " AS acl"
 #define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl") " AS acl"
 
 const sch_query sch_queries[] = {
-    {"SELECT 'schema', quote_ident(n.nspname), obj_description(n.oid, 'pg_namespace') AS comment $P "
+    {"SELECT 'schema', quote_ident(n.nspname), " DESC("pg_namespace", "n.oid", "0") " AS comment $P "
      "FROM pg_namespace n WHERE" NS("n")
      "AND n.nspname IS DISTINCT FROM nullif(current_setting('strata.snapshot_hist_schema'), '')",
      ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl") " AS acl"},
 
     {"SELECT 'extension', quote_ident(e.extname), e.extversion AS version, "
-     "quote_ident(n.nspname) AS schema, obj_description(e.oid, 'pg_extension') AS comment "
+     "quote_ident(n.nspname) AS schema, " DESC("pg_extension", "e.oid", "0") " AS comment "
      "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace",
      ""},
 
     {"SELECT 'enum', " QN("n", "t.typname") ", (SELECT string_agg(quote_literal(e.enumlabel), ', ' "
      "ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels, "
-     "obj_description(t.oid, 'pg_type') AS comment $P "
+     DESC("pg_type", "t.oid", "0") " AS comment $P "
      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND" NS("n")
      "AND" NOT_EXT("pg_type", "t.oid"),
      TYPE_PRIV},
@@ -42,7 +48,7 @@ const sch_query sch_queries[] = {
     {"SELECT 'domain', " QN("n", "t.typname") ", format_type(t.typbasetype, t.typtypmod) AS type, "
      "CASE WHEN t.typcollation <> b.typcollation THEN " COLL("t.typcollation") " END AS collation, "
      "t.typnotnull::text AS \"not null\", pg_get_expr(t.typdefaultbin, 0) AS default, "
-     "obj_description(t.oid, 'pg_type') AS comment $P "
+     DESC("pg_type", "t.oid", "0") " AS comment $P "
      "FROM pg_type t JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_namespace n ON n.oid = t.typnamespace "
      "WHERE t.typtype = 'd' AND" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
      TYPE_PRIV},
@@ -50,13 +56,13 @@ const sch_query sch_queries[] = {
     {"SELECT 'composite', " QN("n", "t.typname") ", (SELECT string_agg(quote_ident(a.attname) || ' ' || "
      "format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
      "WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes, "
-     "obj_description(t.oid, 'pg_type') AS comment $P "
+     DESC("pg_type", "t.oid", "0") " AS comment $P "
      "FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' "
      "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
      TYPE_PRIV},
 
     {"SELECT 'range', " QN("n", "t.typname") ", format_type(r.rngsubtype, NULL) AS subtype, "
-     "obj_description(t.oid, 'pg_type') AS comment $P "
+     DESC("pg_type", "t.oid", "0") " AS comment $P "
      "FROM pg_type t JOIN pg_range r ON r.rngtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
      TYPE_PRIV},
@@ -69,7 +75,7 @@ const sch_query sch_queries[] = {
      "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
      "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass "
      "AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) AS \"owned by\", "
-     "obj_description(c.oid, 'pg_class') AS comment $P "
+     DESC("pg_class", "c.oid", "0") " AS comment $P "
      "FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_class", "c.oid")
      "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
@@ -90,7 +96,7 @@ const sch_query sch_queries[] = {
      "CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' "
      "ELSE 'index' END AS \"replica identity\", "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
-     "obj_description(c.oid, 'pg_class') AS comment $P "
+     DESC("pg_class", "c.oid", "0") " AS comment $P "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') "
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
      REL_PRIV},
@@ -104,7 +110,7 @@ const sch_query sch_queries[] = {
      "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default, "
      "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity, "
      "CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated, "
-     "col_description(c.oid, a.attnum) AS comment $P "
+     DESC("pg_class", "c.oid", "a.attnum") " AS comment $P "
      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "JOIN pg_type t ON t.oid = a.atttypid "
      "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
@@ -112,35 +118,37 @@ const sch_query sch_queries[] = {
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
      ", " ACL("a.attacl") " AS acl"},
 
-    {"SELECT 'constraint', coalesce(" TBL "co.conrelid), " QN("n", "ty.typname") ") || '.' || "
-     "quote_ident(co.conname), " TBL "co.conrelid) AS table, "
+    {"SELECT 'constraint', coalesce(" QN("tn", "tc.relname") ", " QN("n", "ty.typname") ") || '.' || "
+     "quote_ident(co.conname), " QN("tn", "tc.relname") " AS table, "
      "CASE WHEN co.contypid <> 0 THEN " QN("n", "ty.typname") " END AS domain, "
      "CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key' "
      "WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' WHEN 't' THEN 'trigger' ELSE co.contype::text END AS type, "
      "pg_get_constraintdef(co.oid) AS definition, co.convalidated::text AS validated, "
      "co.condeferrable::text AS deferrable, co.condeferred::text AS deferred, "
-     "obj_description(co.oid, 'pg_constraint') AS comment "
+     DESC("pg_constraint", "co.oid", "0") " AS comment "
      "FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace "
-     "LEFT JOIN pg_type ty ON ty.oid = co.contypid "
+     "LEFT JOIN pg_type ty ON ty.oid = co.contypid LEFT JOIN pg_class tc ON tc.oid = co.conrelid "
+     "LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
      "WHERE" NS("n") "AND co.conrelid IS DISTINCT FROM $H "
      "AND (co.conrelid <> 0 OR co.contypid <> 0) "
      "AND" NOT_EXT("pg_class", "co.conrelid") "AND" NOT_EXT("pg_type", "co.contypid"),
      ""},
 
-    {"SELECT 'index', " QN("n", "ic.relname") ", " TBL "i.indrelid) AS table, "
+    {"SELECT 'index', " QN("n", "ic.relname") ", " QN("tn", "tc.relname") " AS table, "
      "pg_get_indexdef(i.indexrelid) AS definition, i.indisunique::text AS unique, "
      "i.indisprimary::text AS primary, i.indisvalid::text AS valid, "
      "(i.indpred IS NOT NULL)::text AS partial, i.indisreplident::text AS \"replica identity\", "
-     "obj_description(ic.oid, 'pg_class') AS comment "
+     DESC("pg_class", "ic.oid", "0") " AS comment "
      "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
-     "JOIN pg_namespace n ON n.oid = ic.relnamespace "
+     "JOIN pg_namespace n ON n.oid = ic.relnamespace JOIN pg_class tc ON tc.oid = i.indrelid "
+     "JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
      "WHERE" NS("n") "AND i.indrelid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "i.indrelid"),
      ""},
 
     {"SELECT 'trigger', " TBL "t.tgrelid) || '.' || quote_ident(t.tgname), " TBL "t.tgrelid) AS table, "
      "pg_get_triggerdef(t.oid) AS definition, CASE t.tgenabled WHEN 'O' THEN 'enabled' "
      "WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled, "
-     "obj_description(t.oid, 'pg_trigger') AS comment "
+     DESC("pg_trigger", "t.oid", "0") " AS comment "
      "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE NOT t.tgisinternal AND" NS("n") "AND t.tgrelid IS DISTINCT FROM $H "
      "AND" NOT_EXT("pg_class", "t.tgrelid"),
@@ -152,7 +160,7 @@ const sch_query sch_queries[] = {
      "(SELECT string_agg(r, ', ' ORDER BY r) FROM (SELECT CASE WHEN o = 0 THEN 'public' "
      "ELSE quote_ident(pg_get_userbyid(o)) END AS r FROM unnest(p.polroles) o) rs) AS roles, "
      "pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS \"with check\", "
-     "obj_description(p.oid, 'pg_policy') AS comment "
+     DESC("pg_policy", "p.oid", "0") " AS comment "
      "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE" NS("n") "AND p.polrelid IS DISTINCT FROM $H",
      ""},
@@ -160,14 +168,14 @@ const sch_query sch_queries[] = {
     {"SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, " QN("n", "c.relname") ", "
      "pg_get_viewdef(c.oid) AS definition, "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
-     "obj_description(c.oid, 'pg_class') AS comment $P "
+     DESC("pg_class", "c.oid", "0") " AS comment $P "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
      "AND" NS("n") "AND" NOT_EXT("pg_class", "c.oid"),
      REL_PRIV},
 
     {"SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, " QN("n", "p.proname")
      " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
-     "pg_get_functiondef(p.oid) AS definition, obj_description(p.oid, 'pg_proc') AS comment $P "
+     "pg_get_functiondef(p.oid) AS definition, " DESC("pg_proc", "p.oid", "0") " AS comment $P "
      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind <> 'a' "
      "AND" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
      ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl"},
@@ -176,7 +184,7 @@ const sch_query sch_queries[] = {
      "g.aggtransfn::regprocedure::text AS \"state function\", format_type(g.aggtranstype, NULL) AS \"state type\", "
      "NULLIF(g.aggfinalfn, 0)::regprocedure::text AS \"final function\", "
      "NULLIF(g.aggcombinefn, 0)::regprocedure::text AS \"combine function\", g.agginitval AS \"initial value\", "
-     "g.aggkind::text AS \"aggregate kind\", obj_description(p.oid, 'pg_proc') AS comment $P "
+     "g.aggkind::text AS \"aggregate kind\", " DESC("pg_proc", "p.oid", "0") " AS comment $P "
      "FROM pg_proc p JOIN pg_aggregate g ON g.aggfnoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
      ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl"},
