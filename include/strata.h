@@ -598,7 +598,8 @@ typedef struct strata_roundtrip_report strata_roundtrip_report;
  *       strata_roundtrip_report_free(). Set also when some migrations fail:
  *       the return value says whether the run could be made, not whether
  *       the downs pass (see strata_roundtrip_failures).
- * Errors: STRATA_ENOTEMPTY (the scratch database is not empty), STRATA_EINVAL,
+ * Errors: STRATA_ENOTEMPTY (the scratch database is not empty), STRATA_EINVAL
+ * (NULL argument, dry-run set on @s),
  * STRATA_ENODB, STRATA_ECONNECT, STRATA_ENOMEM; a failure while applying the
  * migrations below @from is returned with its code.
  */

@@ -711,6 +711,9 @@ START_TEST(roundtrip_refuses_non_empty_scratch)
     ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_ENOTEMPTY);
     assert_has(strata_errmsg(s), "its history table records 1 migration(s)");
     ck_assert_int_eq(strata_verify_roundtrip(s, 0, NULL), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_dry_run(s, 1), STRATA_OK);
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_EINVAL);
+    assert_has(strata_errmsg(s), "turn dry-run off");
     ck_assert_int_eq(strata_verify_roundtrip(NULL, 0, &r), STRATA_EINVAL);
     ck_assert_uint_eq(strata_roundtrip_count(NULL), 0);
     ck_assert_ptr_null(strata_roundtrip_get(NULL, 0));

@@ -129,6 +129,9 @@ STRATA_EXPORT int strata_verify_roundtrip(strata *s, int64_t from, strata_roundt
     clear_error(s);
     if (!out)
         return set_error(s, STRATA_EINVAL, "strata_verify_roundtrip: NULL out");
+    if (s->dry_run)
+        return set_error(s, STRATA_EINVAL, "a roundtrip runs every migration and its down: "
+                         "turn dry-run off");
     if ((rc = pg_need_db(s)) != STRATA_OK || (rc = check_conn_idle(s)) != STRATA_OK ||
         (rc = sch_check_empty(s)) != STRATA_OK)
         return rc;
