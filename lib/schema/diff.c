@@ -147,20 +147,21 @@ static bool diff_objects(strata_diff *d, const sch_obj **ia, size_t na, const sc
     return true;
 }
 
-/* The columns of table @t in @idx's schema that also exist in @other, in
- * position order, as "(a, b, c)". */
-static void common_columns(sbuf *b, const strata_schema *sc, const char *t, const sch_obj **other,
+/* The columns of the table at @sc->objs[@k] that also exist in @other, in
+ * position order, as "(a, b, c)". In display order (sch_sort) a table's
+ * columns follow it at once, by position. */
+static void common_columns(sbuf *b, const strata_schema *sc, size_t k, const sch_obj **other,
                            size_t nother)
 {
+    const char *t = sc->objs[k].name;
     size_t tl = strlen(t);
     bool first = true;
     sbuf_puts(b, "(");
-    /* sc is in display order: a table's columns come together, by position */
-    for (size_t i = 0; i < sc->n; i++) {
+    for (size_t i = k + 1; i < sc->n; i++) {
         const sch_obj *o = &sc->objs[i];
         const char *ot = sch_obj_table(o);
         if (strcmp(o->kind, "column") != 0 || !ot || strcmp(ot, t) != 0)
-            continue;
+            break;
         if (!sch_lookup(other, nother, "column", o->name))
             continue;
         sbuf_puts(b, first ? "" : ", ");
@@ -174,15 +175,15 @@ static bool diff_column_order(strata_diff *d, const strata_schema *a, const sch_
                               const strata_schema *b, const sch_obj **ib)
 {
     for (size_t i = 0; i < a->n; i++) {
-        const sch_obj *t = &a->objs[i];
-        if (strcmp(t->kind, "table") != 0 || !sch_lookup(ib, b->n, "table", t->name))
+        const sch_obj *t = &a->objs[i], *tb;
+        if (strcmp(t->kind, "table") != 0 || !(tb = sch_lookup(ib, b->n, "table", t->name)))
             continue;
         sbuf ca, cb;
         bool ok = true;
         sbuf_init(&ca);
         sbuf_init(&cb);
-        common_columns(&ca, a, t->name, ib, b->n);
-        common_columns(&cb, b, t->name, ia, a->n);
+        common_columns(&ca, a, i, ib, b->n);
+        common_columns(&cb, b, (size_t)(tb - b->objs), ia, a->n);
         if (ca.oom || cb.oom) {
             ok = false;
         } else if (strcmp(ca.data, cb.data) != 0) {
