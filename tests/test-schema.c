@@ -216,6 +216,31 @@ START_TEST(snapshot_is_deterministic)
 }
 END_TEST
 
+/* The connection's settings do not leak into the text: search_path (names
+ * come out qualified), DateStyle (date defaults). */
+START_TEST(snapshot_ignores_session_settings)
+{
+    char dsn[1024];
+    strata *s = NULL;
+    test_sql("CREATE SCHEMA other; CREATE TYPE other.color AS ENUM ('red');"
+             "CREATE TABLE other.t (c other.color, d date DEFAULT '2020-01-31', i interval DEFAULT '1 day');"
+             "CREATE FUNCTION other.f() RETURNS other.color LANGUAGE sql AS $$SELECT 'red'::other.color$$");
+    char *plain = snap_text();
+    snprintf(dsn, sizeof dsn, "%s options='-c search_path=other,public -c DateStyle=SQL,DMY "
+             "-c IntervalStyle=iso_8601'", test_db_current());
+    ck_assert_int_eq(strata_open(&s, dsn), STRATA_OK);
+    strata_schema *sc = snap(s);
+    char *t = render(sc, STRATA_FORMAT_TEXT);
+    ck_assert_str_eq(plain, t);
+    assert_has(t, "\ttype: other.color\n");
+    assert_has(t, "\tdefault: '2020-01-31'::date\n");
+    free(plain);
+    free(t);
+    strata_schema_free(sc);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(render_reads_back)
 {
     test_sql(rich_schema);
@@ -843,6 +868,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, snapshot_lists_every_kind);
     tcase_add_test(tc, history_table_excluded);
     tcase_add_test(tc, snapshot_is_deterministic);
+    tcase_add_test(tc, snapshot_ignores_session_settings);
     tcase_add_test(tc, render_reads_back);
     tcase_add_test(tc, from_text_rejects_bad_input);
     tcase_add_test(tc, diff_names_objects);

@@ -54,7 +54,6 @@ static int build_scratch(strata *s, const char *conninfo, const strata_migration
     sc->hist_table = xstrdup(s->hist_table);
     sc->hist_schema = s->hist_schema ? xstrdup(s->hist_schema) : NULL;
     sc->out_of_order = true; /* the target may have skipped versions */
-    sc->allow_empty_down = true;
     if (!sc->hist_table || (s->hist_schema && !sc->hist_schema))
         rc = STRATA_ENOMEM;
     else if ((rc = sch_check_empty(sc)) == STRATA_OK && (rc = strata_add_migrations(sc, defs, n)) == STRATA_OK)
