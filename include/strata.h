@@ -68,7 +68,8 @@ enum strata_error {
     STRATA_EIRREVERSIBLE = -14,  /* revert needs down SQL that is missing */
     STRATA_ENODB = -15,          /* the handle was opened without a database */
     STRATA_ELINT = -16,          /* lint enforcement refused to apply */
-    STRATA_ENOTFOUND = -17       /* no such version */
+    STRATA_ENOTFOUND = -17,      /* no such version */
+    STRATA_ENOTEMPTY = -18       /* a scratch database is not empty */
 };
 
 typedef struct strata strata;
@@ -140,6 +141,10 @@ STRATA_API const char *strata_errmsg(const strata *s);
 
 /** strata_strerror - static description of an error code. */
 STRATA_API const char *strata_strerror(int code);
+
+/** strata_free - free memory the library returned to the caller (strings of
+ *  the render calls, the URI of strata_testdb_create). NULL is a no-op. */
+STRATA_API void strata_free(void *p);
 
 /* ------------------------------------------------------------------ */
 /* Migration set                                                       */
@@ -546,9 +551,6 @@ STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
  */
 STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
 
-/** strata_free - free memory the library returned to the caller (e.g. the
- *  URI of strata_testdb_create). NULL is a no-op. */
-STRATA_API void strata_free(void *p);
 
 /* ------------------------------------------------------------------ */
 /* Adopting another tool's history                                     */
@@ -585,6 +587,224 @@ STRATA_API void strata_free(void *p);
  * STRATA_ECONNECT, STRATA_ESQL, STRATA_ELOCKED.
  */
 STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int64_t *out);
+/* Schema snapshots, diff, rollback proof and drift                    */
+
+/** A snapshot of a database's schema, read from pg_catalog. */
+typedef struct strata_schema strata_schema;
+/** The differences between two snapshots. */
+typedef struct strata_diff strata_diff;
+
+/** strata_schema_snapshot flags. */
+enum strata_schema_flag {
+    STRATA_SCHEMA_PRIVILEGES = 1   /* also owners and grants (ACLs) */
+};
+
+/** Render formats. */
+enum strata_format {
+    STRATA_FORMAT_TEXT = 0,        /* one line per object, "\tkey: value" lines */
+    STRATA_FORMAT_JSON = 1
+};
+
+/**
+ * strata_schema_snapshot - read the schema of the handle's database from
+ * pg_catalog in one round trip: schemas, extensions, enums, domains,
+ * composite and range types, sequences, tables (persistence, partitioning,
+ * bounds, inheritance, row security, replica identity), columns (in attnum
+ * order: type, collation, default, NOT NULL, identity, generated), constraints
+ * (table and domain), indexes, views, materialized views, functions,
+ * procedures, aggregates, triggers, policies and comments. The history table
+ * (strata_set_history_table), system schemas and objects that belong to an
+ * extension are left out. Names are quoted, qualified and sorted; the text
+ * holds no OIDs, so the same schema gives the same snapshot whatever the
+ * creation order. Expressions are printed with search_path = pg_catalog.
+ * @flags: 0 or STRATA_SCHEMA_PRIVILEGES.
+ * @out: owned by the caller; free with strata_schema_free().
+ * Errors: STRATA_EINVAL, STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL, STRATA_ENOMEM.
+ */
+STRATA_API int strata_schema_snapshot(strata *s, int32_t flags, strata_schema **out);
+
+/**
+ * strata_schema_from_text - read back a snapshot rendered by
+ * strata_schema_render (text or JSON; the format is recognised by its first
+ * character). @text need not be NUL-terminated; @len is its size in bytes.
+ * @out: owned by the caller; free with strata_schema_free().
+ * Errors: STRATA_EINVAL (NULL argument), STRATA_EPARSE (malformed: @errbuf,
+ * when not NULL, receives "line N: what is wrong", at most @errlen bytes
+ * with its NUL), STRATA_ENOMEM.
+ */
+STRATA_API int strata_schema_from_text(strata_schema **out, const char *text, size_t len,
+                                       char *errbuf, size_t errlen);
+
+/**
+ * strata_schema_render - the snapshot as text or JSON (STRATA_FORMAT_*).
+ * The output is deterministic and strata_schema_from_text reads it back.
+ * @out: a NUL-terminated string owned by the caller; free with strata_free().
+ * Errors: STRATA_EINVAL (NULL argument, unknown format), STRATA_ENOMEM.
+ */
+STRATA_API int strata_schema_render(const strata_schema *sc, int32_t format, char **out);
+
+/** strata_schema_count - number of objects in @sc (0 for NULL). */
+STRATA_API size_t strata_schema_count(const strata_schema *sc);
+
+/** strata_schema_free - free a snapshot; NULL is a no-op. */
+STRATA_API void strata_schema_free(strata_schema *sc);
+
+
+enum strata_change_kind {
+    STRATA_CHANGE_ADDED = 1,        /* "+": in the second snapshot only */
+    STRATA_CHANGE_REMOVED = 2,      /* "-": in the first snapshot only */
+    STRATA_CHANGE_CHANGED = 3,      /* "~": one property differs */
+    STRATA_CHANGE_COLUMN_ORDER = 4  /* "~": only the order of a table's columns */
+};
+
+/** One difference; strings borrowed from the diff. */
+typedef struct strata_schema_change {
+    int32_t kind;          /* enum strata_change_kind */
+    int32_t reserved;
+    const char *object;    /* object kind: "table", "column", "index", ... */
+    const char *name;      /* quoted qualified name, e.g. public.users.email */
+    const char *detail;    /* CHANGED: "type integer -> bigint"; COLUMN_ORDER:
+                              "columns (a, b) -> (b, a)"; else NULL */
+    const char *text;      /* the whole line, e.g. "- index public.users_email_idx" */
+} strata_schema_change;
+
+/**
+ * strata_schema_diff - what changes from @a to @b, object by object: one
+ * change per object added or removed, per property that differs, and per
+ * table whose common columns come in another order (COLUMN_ORDER, not counted
+ * as a property change). Column positions alone never make a CHANGED.
+ * @out: owned by the caller; free with strata_schema_diff_free(). An empty
+ * diff (count 0) means the schemas are the same.
+ * Errors: STRATA_EINVAL (NULL argument), STRATA_ENOMEM.
+ */
+STRATA_API int strata_schema_diff(const strata_schema *a, const strata_schema *b,
+                                  strata_diff **out);
+/** strata_schema_diff_count - number of changes in @d (0 for NULL). */
+STRATA_API size_t strata_schema_diff_count(const strata_diff *d);
+/** strata_schema_diff_get - change @index, borrowed from @d and valid until
+ *  strata_schema_diff_free(@d); NULL when out of range. */
+STRATA_API const strata_schema_change *strata_schema_diff_get(const strata_diff *d,
+                                                              size_t index);
+/** strata_schema_diff_only_column_order - nonzero when @d is not empty and
+ *  every change in it is a STRATA_CHANGE_COLUMN_ORDER. */
+STRATA_API int strata_schema_diff_only_column_order(const strata_diff *d);
+/**
+ * strata_schema_diff_render - the changes as text (one line each, "\n"
+ * terminated; "" when none) or JSON (an array of {"change", "object", "name",
+ * "detail"?}). @out: owned by the caller; free with strata_free().
+ * Errors: STRATA_EINVAL, STRATA_ENOMEM.
+ */
+STRATA_API int strata_schema_diff_render(const strata_diff *d, int32_t format, char **out);
+/** strata_schema_diff_free - free @d; NULL is a no-op. */
+STRATA_API void strata_schema_diff_free(strata_diff *d);
+
+/**
+ * strata_scratch_create - create an empty database named
+ * "strata_scratch_<16 hex digits>" from template0 on the server of @s, through
+ * a second connection to its maintenance database ("postgres") made with the
+ * connection parameters of @s (which needs CREATEDB).
+ * @out: the conninfo of the new database, owned by the caller (strata_free);
+ *       give it to strata_open, and later to strata_scratch_drop.
+ * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (e.g. no CREATEDB), STRATA_ENOMEM.
+ */
+STRATA_API int strata_scratch_create(strata *s, char **out);
+
+/**
+ * strata_scratch_drop - drop the database named in @conninfo (as returned by
+ * strata_scratch_create), ending its sessions first (DROP ... WITH (FORCE)).
+ * Only databases whose name begins with "strata_scratch_" are dropped.
+ * Safe to call from cleanup paths: a database already gone is no error.
+ * Errors: STRATA_EINVAL (not a scratch name), STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL.
+ */
+STRATA_API int strata_scratch_drop(strata *s, const char *conninfo);
+
+/**
+ * strata_scratch_check_empty - STRATA_OK when the handle's database holds
+ * nothing a database fresh from template0 would not (history table aside);
+ * otherwise STRATA_ENOTEMPTY, and strata_errmsg names up to five objects found.
+ * Errors: as strata_schema_snapshot, STRATA_ENOTEMPTY.
+ */
+STRATA_API int strata_scratch_check_empty(strata *s);
+
+/** Error code of strata_scratch_check_empty (kept out of enum strata_error
+ *  so that the enum of the base API stays as it is). */
+
+enum strata_roundtrip_result {
+    STRATA_RT_OK = 0,              /* the down restored the schema exactly */
+    STRATA_RT_DOWN_FAILED = 1,     /* the down failed (error); the run goes on */
+    STRATA_RT_RESIDUE = 2,         /* the down ran, the schema differs (diff) */
+    STRATA_RT_COLUMN_ORDER = 3,    /* only the column order differs (diff) */
+    STRATA_RT_REAPPLY_FAILED = 4,  /* the up failed after its down (error); stops */
+    STRATA_RT_NO_DOWN = 5,         /* irreversible, or a down with no statement */
+    STRATA_RT_UP_FAILED = 6        /* the up failed (error); stops */
+};
+
+/** One migration's result; strings borrowed from the report. */
+typedef struct strata_roundtrip_item {
+    int64_t version;
+    const char *name;
+    const char *source;    /* the migration's file (or "version_name") */
+    int32_t result;        /* enum strata_roundtrip_result */
+    int32_t reserved;
+    const char *result_name; /* "ok", "down-failed", "residue", "column-order",
+                                "reapply-failed", "no-down", "up-failed" */
+    const char *error;     /* failures: "file:line:col: message [SQLSTATE]", else NULL */
+    const char *diff;      /* residue / column-order: the diff as text, else NULL */
+} strata_roundtrip_item;
+
+typedef struct strata_roundtrip_report strata_roundtrip_report;
+
+/**
+ * strata_verify_roundtrip - prove the downs. @s is connected to an EMPTY
+ * scratch database (see strata_scratch_create) and holds the migrations.
+ * Migrations below @from are applied first without checks; then for each
+ * one in version order: snapshot, strata_apply up to it, strata_revert to
+ * the one before, snapshot and diff against the first, strata_apply again.
+ * Migrations run exactly as `up`/`down` run them (handle options apply).
+ * @from: first version to check (0 or STRATA_BEFORE_FIRST: all).
+ * @out: one item per checked migration (the run stops at up-failed or
+ *       reapply-failed); owned by the caller, free with
+ *       strata_roundtrip_report_free(). Set also when some migrations fail:
+ *       the return value says whether the run could be made, not whether
+ *       the downs pass (see strata_roundtrip_failures).
+ * Errors: STRATA_ENOTEMPTY (the scratch database is not empty), STRATA_EINVAL
+ * (NULL argument, dry-run set on @s),
+ * STRATA_ENODB, STRATA_ECONNECT, STRATA_ENOMEM; a failure while applying the
+ * migrations below @from is returned with its code.
+ */
+STRATA_API int strata_verify_roundtrip(strata *s, int64_t from, strata_roundtrip_report **out);
+/** strata_roundtrip_count - number of items in @r (0 for NULL). */
+STRATA_API size_t strata_roundtrip_count(const strata_roundtrip_report *r);
+/** strata_roundtrip_get - item @index (version order), borrowed from @r;
+ *  NULL when out of range. */
+STRATA_API const strata_roundtrip_item *strata_roundtrip_get(const strata_roundtrip_report *r,
+                                                             size_t index);
+/** strata_roundtrip_failures - items that fail the proof: down-failed,
+ *  residue, reapply-failed, up-failed (column-order and no-down pass). */
+STRATA_API size_t strata_roundtrip_failures(const strata_roundtrip_report *r);
+/**
+ * strata_roundtrip_render - text ("VERSION NAME: result" lines, the error or
+ * the diff indented below) or JSON (an array of {"version", "name", "result",
+ * "error"?, "diff"?}). @out: owned by the caller; free with strata_free().
+ * Errors: STRATA_EINVAL, STRATA_ENOMEM.
+ */
+STRATA_API int strata_roundtrip_render(const strata_roundtrip_report *r, int32_t format, char **out);
+/** strata_roundtrip_report_free - free @r; NULL is a no-op. */
+STRATA_API void strata_roundtrip_report_free(strata_roundtrip_report *r);
+
+/**
+ * strata_verify_drift - what was changed by hand in @s's database. The
+ * migrations recorded as applied in @s's history (and only those) are
+ * applied, with @s's history table name, to the EMPTY database of
+ * @scratch_conninfo; then @out receives strata_schema_diff(scratch, target):
+ * "+" is in the target only, "-" is missing from it. Empty diff: no drift.
+ * @flags: 0 or STRATA_SCHEMA_PRIVILEGES.
+ * Errors: STRATA_EUNKNOWN (an applied version is not among @s's migrations),
+ * STRATA_EDIRTY (a dirty row), STRATA_ENOTEMPTY (scratch not empty), and the
+ * errors of strata_apply (the message names the scratch database).
+ */
+STRATA_API int strata_verify_drift(strata *s, const char *scratch_conninfo, int32_t flags,
+                                   strata_diff **out);
 
 #ifdef __cplusplus
 }

@@ -33,8 +33,14 @@ STRATA_EXPORT const char *strata_strerror(int code)
     case STRATA_ENODB: return "no database connection";
     case STRATA_ELINT: return "lint findings refused the migration";
     case STRATA_ENOTFOUND: return "no such version";
+    case STRATA_ENOTEMPTY: return "the scratch database is not empty";
     default: return "unknown error code";
     }
+}
+
+STRATA_EXPORT void strata_free(void *p)
+{
+    free(p);
 }
 
 int set_error_buf(strata *s, int code, sbuf *b)

@@ -475,7 +475,3 @@ STRATA_EXPORT int strata_testdb_prune(strata *s, int32_t keep, int32_t *out)
     return rc;
 }
 
-STRATA_EXPORT void strata_free(void *p)
-{
-    free(p);
-}

@@ -1,0 +1,62 @@
+/* Private: the in-memory schema snapshot shared by the files of lib/schema. A
+ * snapshot is a flat list of objects, each a kind ("table", "column", ...),
+ * a quoted qualified name and ordered key/value properties. Keeping every
+ * kind in the same shape lets one renderer, one reader and one diff serve
+ * them all. */
+#ifndef STRATA_SCHEMA_PRIV_H
+#define STRATA_SCHEMA_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../internal.h"
+
+typedef struct sch_prop {
+    char *key;
+    char *value;
+} sch_prop;
+
+typedef struct sch_obj {
+    char *kind;
+    char *name;
+    sch_prop *props;
+    size_t nprops, cap;
+} sch_obj;
+
+struct strata_schema {
+    sch_obj *objs;
+    size_t n, cap;
+};
+
+/* model.c */
+int sch_kind_rank(const char *kind);           /* -1: unknown kind */
+sch_obj *sch_add_obj(strata_schema *sc, const char *kind, const char *name); /* NULL: OOM */
+bool sch_add_prop(sch_obj *o, const char *key, const char *value);
+const char *sch_prop_get(const sch_obj *o, const char *key);
+/* The owning table of table-bound objects (columns, indexes, ...) or NULL. */
+const char *sch_obj_table(const sch_obj *o);
+long sch_obj_position(const sch_obj *o);       /* columns: 1-based, else 0 */
+void sch_sort(strata_schema *sc);              /* display order */
+/* Pointers to the objects sorted by (kind, name), for lookups; caller frees. */
+const sch_obj **sch_index(const strata_schema *sc);
+const sch_obj *sch_lookup(const sch_obj **idx, size_t n, const char *kind, const char *name);
+int sch_cmp_key(const sch_obj *a, const sch_obj *b);
+
+/* render.c (escape shared with the diff) */
+void sch_escape_text(sbuf *b, const char *s);
+void sch_escape_json(sbuf *b, const char *s);
+
+/* parse.c */
+int sch_parse_text(strata_schema *sc, const char *text, size_t len, sbuf *err);
+int sch_parse_json(strata_schema *sc, const char *text, size_t len, sbuf *err);
+
+/* snapshot.c: what the scratch check and roundtrip use internally. */
+int sch_snapshot(strata *s, int32_t flags, strata_schema **out);
+/* True when @sc holds only what a database fresh from template0 holds. */
+bool sch_is_empty(const strata_schema *sc);
+
+/* scratch.c: STRATA_OK, or STRATA_ENOTEMPTY naming what was found. */
+int sch_check_empty(strata *s);
+
+#endif

@@ -1,0 +1,148 @@
+/* Taking a snapshot: every catalog query in one round trip, each result
+ * row turned into an object whose properties are the non-NULL columns. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "queries.h"
+#include "schema.h"
+
+#define PREFIX_STATEMENTS 2
+
+/* The statements run first, in the same implicit transaction: remember the
+ * history table's oid (looked up with the caller's search_path), then fix
+ * the settings the deparsers depend on, so that two databases, or one
+ * database seen through two connections, print the same text. */
+static void add_prefix(strata *s, sbuf *b)
+{
+    char *t = pg_literal(s, s->hist_table);
+    char *sc = s->hist_schema ? pg_literal(s, s->hist_schema) : NULL;
+    if (!t) {
+        b->oom = true;
+        free(sc);
+        return;
+    }
+    sbuf_printf(b,
+                "SELECT pg_catalog.set_config('strata.snapshot_hist', coalesce((SELECT c.oid::text "
+                "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = %s AND n.nspname = %s), ''), true), "
+                "pg_catalog.set_config('strata.snapshot_hist_schema', coalesce(%s, ''), true);\n"
+                "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true), "
+                "set_config('datestyle', 'ISO, MDY', true), set_config('intervalstyle', 'postgres', true), "
+                "set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true);\n",
+                t, sc ? sc : "pg_catalog.current_schema()", sc ? sc : "NULL");
+    free(t);
+    free(sc);
+}
+
+/* Appends @q with its placeholders replaced. */
+static void add_query(sbuf *b, const sch_query *q, bool priv)
+{
+    const char *p = q->sql;
+    const char *hist = "nullif(current_setting('strata.snapshot_hist'), '')::oid";
+    while (*p) {
+        const char *d = strchr(p, '$');
+        if (!d) {
+            sbuf_puts(b, p);
+            break;
+        }
+        sbuf_add(b, p, (size_t)(d - p));
+        if (d[1] == 'P')
+            sbuf_puts(b, priv ? q->priv : "");
+        else if (d[1] == 'H')
+            sbuf_puts(b, hist);
+        else
+            sbuf_add(b, d, 2);
+        p = d + 2;
+    }
+    sbuf_puts(b, ";\n");
+}
+
+static int add_rows(strata_schema *sc, const PGresult *r)
+{
+    int nf = PQnfields(r);
+    for (int row = 0; row < PQntuples(r); row++) {
+        if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1))
+            continue; /* an object whose name cannot be printed: never expected */
+        sch_obj *o = sch_add_obj(sc, PQgetvalue(r, row, 0), PQgetvalue(r, row, 1));
+        if (!o)
+            return STRATA_ENOMEM;
+        for (int f = 2; f < nf; f++)
+            if (!PQgetisnull(r, row, f) && !sch_add_prop(o, PQfname(r, f), PQgetvalue(r, row, f)))
+                return STRATA_ENOMEM;
+    }
+    return STRATA_OK;
+}
+
+static int build_sql(strata *s, int32_t flags, sbuf *b)
+{
+    sbuf_init(b);
+    add_prefix(s, b);
+    for (int i = 0; i < sch_nqueries; i++)
+        add_query(b, &sch_queries[i], (flags & STRATA_SCHEMA_PRIVILEGES) != 0);
+    return b->oom ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
+}
+
+int sch_snapshot(strata *s, int32_t flags, strata_schema **out)
+{
+    sbuf sql;
+    pgres_list l;
+    int rc;
+    strata_schema *sc;
+    if ((rc = build_sql(s, flags, &sql)) != STRATA_OK)
+        return rc;
+    rc = pg_exec(s, sql.data, &l);
+    sbuf_free(&sql);
+    if (rc != STRATA_OK) {
+        PGresult *e = pgres_err(&l);
+        sbuf m;
+        sbuf_init(&m);
+        if (e)
+            pg_describe_error(&m, e, "schema snapshot", NULL, 0, -1);
+        else
+            sbuf_puts(&m, strata_errmsg(s));
+        set_error_buf(s, rc, &m);
+        sbuf_free(&m);
+        pgres_list_clear(&l);
+        return rc;
+    }
+    sc = calloc(1, sizeof *sc);
+    rc = sc ? STRATA_OK : STRATA_ENOMEM;
+    for (int i = PREFIX_STATEMENTS; rc == STRATA_OK && i < l.n; i++)
+        rc = add_rows(sc, l.items[i]);
+    pgres_list_clear(&l);
+    if (rc != STRATA_OK) {
+        strata_schema_free(sc);
+        return set_error(s, rc, "out of memory reading the schema");
+    }
+    sch_sort(sc);
+    *out = sc;
+    return STRATA_OK;
+}
+
+STRATA_EXPORT int strata_schema_snapshot(strata *s, int32_t flags, strata_schema **out)
+{
+    int rc;
+    if (!s)
+        return STRATA_EINVAL;
+    clear_error(s);
+    if (!out || (flags & ~(int32_t)STRATA_SCHEMA_PRIVILEGES))
+        return set_error(s, STRATA_EINVAL, "strata_schema_snapshot: NULL out or unknown flags");
+    if ((rc = pg_need_db(s)) != STRATA_OK || (rc = check_conn_idle(s)) != STRATA_OK)
+        return rc;
+    return sch_snapshot(s, flags, out);
+}
+
+/* What CREATE DATABASE ... TEMPLATE template0 holds: the public schema and
+ * plpgsql. */
+bool sch_is_empty(const strata_schema *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        const sch_obj *o = &sc->objs[i];
+        if (strcmp(o->kind, "schema") == 0 && strcmp(o->name, "public") == 0)
+            continue;
+        if (strcmp(o->kind, "extension") == 0 && strcmp(o->name, "plpgsql") == 0)
+            continue;
+        return false;
+    }
+    return true;
+}
