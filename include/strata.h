@@ -726,9 +726,6 @@ STRATA_API int strata_scratch_drop(strata *s, const char *conninfo);
  */
 STRATA_API int strata_scratch_check_empty(strata *s);
 
-/** Error code of strata_scratch_check_empty (kept out of enum strata_error
- *  so that the enum of the base API stays as it is). */
-
 enum strata_roundtrip_result {
     STRATA_RT_OK = 0,              /* the down restored the schema exactly */
     STRATA_RT_DOWN_FAILED = 1,     /* the down failed (error); the run goes on */
