@@ -233,14 +233,28 @@ enum strata_phase {
 STRATA_API int strata_set_history_table(strata *s, const char *name);
 /** How long to wait for another migrator's lock, ms (default 60000). */
 STRATA_API int strata_set_lock_wait_ms(strata *s, int64_t ms);
-/** lock_timeout for migration statements, ms (default 5000; 0 = off). */
+/** lock_timeout for migration statements, ms (default 750; 0 = off). While a
+ *  statement waits for a lock, every writer of that table queues behind it:
+ *  the wait is kept short and retried (see strata_set_retry_budget_ms). */
 STRATA_API int strata_set_lock_timeout_ms(strata *s, int64_t ms);
 /** statement_timeout for migration statements, ms (default 0 = off). */
 STRATA_API int strata_set_statement_timeout_ms(strata *s, int64_t ms);
-/** Retries after lock_not_available (55P03), default 3; 0 = none. */
+/** Most retries after lock_not_available (55P03); default INT32_MAX (the
+ *  time budget decides); 0 = none. A transactional migration is retried
+ *  whole, a no-transaction one from the failed statement. */
 STRATA_API int strata_set_retries(strata *s, int32_t retries);
-/** First retry backoff, ms (default 500), doubled each retry. */
+/** First retry backoff, ms (default 250), doubled each retry up to the
+ *  maximum below; each wait is drawn at random from its upper half (jitter,
+ *  so racing migrators don't retry in lockstep). */
 STRATA_API int strata_set_retry_backoff_ms(strata *s, int64_t ms);
+/** Largest backoff between retries, ms (default 5000; 0 = no cap). */
+STRATA_API int strata_set_retry_backoff_max_ms(strata *s, int64_t ms);
+/** Total time a migration (or a no-transaction statement) may spend in
+ *  lock_timeout waits and backoff before its retries stop, ms (default 60000;
+ *  0 = only strata_set_retries limits them). With the defaults a reader that
+ *  holds the table for up to about a minute delays the deploy, while no
+ *  writer waits longer than one lock_timeout (tests/bench/live-load.sh). */
+STRATA_API int strata_set_retry_budget_ms(strata *s, int64_t ms);
 /** Apply phase: STRATA_PHASE_ALL (default), _EXPAND or _CONTRACT. */
 STRATA_API int strata_set_phase(strata *s, int32_t phase);
 /** Nonzero: apply pending migrations older than the newest applied one. */

@@ -1,6 +1,7 @@
 /* The handle: lifecycle, errors, options and events. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "conn.h"
@@ -123,10 +124,14 @@ static strata *handle_new(void)
         return NULL;
     }
     s->lock_wait_ms = 60000;
-    s->lock_timeout_ms = 5000;
+    /* short waits for strong locks, retried within a budget: see retry.c */
+    s->lock_timeout_ms = 750;
     s->statement_timeout_ms = 0;
-    s->retries = 3;
-    s->retry_backoff_ms = 500;
+    s->retries = INT32_MAX;
+    s->retry_backoff_ms = 250;
+    s->retry_backoff_max_ms = 5000;
+    s->retry_budget_ms = 60000;
+    s->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
     s->phase = STRATA_PHASE_ALL;
     s->watch_ms = 1000;
     s->lint_level = -1;

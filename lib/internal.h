@@ -143,6 +143,9 @@ struct strata {
     int64_t statement_timeout_ms;
     int32_t retries;
     int64_t retry_backoff_ms;
+    int64_t retry_backoff_max_ms; /* 0: no cap */
+    int64_t retry_budget_ms;      /* 0: no limit but the count */
+    uint64_t rng;                 /* retry jitter (retry.c) */
     int32_t phase;
     bool out_of_order, strict, dry_run, single_tx, resume;
     int64_t watch_ms;
@@ -292,6 +295,8 @@ typedef struct run_ctx {
     settings_snap snap;
     int64_t lock_key;
     bool locked;
+    int64_t retry_started_ms; /* retry.c: first lock_timeout of the current try */
+    int retry_attempts;
 } run_ctx;
 
 int run_migration_tx(run_ctx *rc, const migration *m);

@@ -53,42 +53,6 @@ void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const ch
     pg_describe_error(b, pgres_err(l), m->source, user, first_line, off);
 }
 
-bool retry_wait(run_ctx *rc, const migration *m, int attempt, const PGresult *e)
-{
-    strata *s = rc->s;
-    if (!pg_sqlstate_is(e, "55P03") || attempt >= s->retries)
-        return false;
-    int shift = attempt < 16 ? attempt : 16;
-    /* doubled per attempt, saturating: a huge backoff must not wrap negative */
-    int64_t wait = s->retry_backoff_ms > (INT64_MAX >> shift) ? INT64_MAX
-                                                              : s->retry_backoff_ms << shift;
-    sbuf b;
-    sbuf_init(&b);
-    sbuf_printf(&b, "lock_timeout: %s; retry %d of %d in %lld ms",
-                PQresultErrorField(e, PG_DIAG_MESSAGE_PRIMARY), attempt + 1, (int)s->retries,
-                (long long)wait);
-    strata_event ev = event_of(STRATA_EVENT_RETRY, m, b.data);
-    ev.statement = attempt + 1;
-    ev.duration_ms = wait;
-    emit_ev(s, &ev);
-    sbuf_free(&b);
-    sleep_ms(wait);
-    return true;
-}
-
-void lock_failure_suffix(run_ctx *rc, sbuf *b, const PGresult *e)
-{
-    if (!pg_sqlstate_is(e, "55P03"))
-        return;
-    if (rc->s->last_blocker_pid)
-        sbuf_printf(b, "\n(gave up after %d retries; last %s)", (int)rc->s->retries,
-                    rc->s->last_blocker);
-    else
-        sbuf_printf(b, "\n(gave up after %d retries; look for long transactions in "
-                       "pg_stat_activity holding locks on the table)",
-                    (int)rc->s->retries);
-}
-
 int run_migration_tx(run_ctx *rc, const migration *m)
 {
     strata *s = rc->s;

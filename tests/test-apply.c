@@ -531,7 +531,7 @@ START_TEST(dry_run_touches_nothing)
     ck_assert(!table_exists("strata_history"));
     ck_assert_ptr_nonnull(strstr(ev.log, "CREATE TABLE a (id int);"));
     ck_assert_ptr_nonnull(strstr(ev.log, "BEGIN;"));
-    ck_assert_ptr_nonnull(strstr(ev.log, "lock_timeout = '5000ms'"));
+    ck_assert_ptr_nonnull(strstr(ev.log, "lock_timeout = '750ms'"));
     ck_assert_ptr_nonnull(strstr(ev.log, "INSERT INTO \"public\".\"strata_history\""));
     strata_close(s);
 }

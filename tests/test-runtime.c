@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -243,6 +244,33 @@ START_TEST(lock_timeout_retried_until_released)
 }
 END_TEST
 
+/* The defaults: short waits retried within a time budget, so a blocker of
+ * a few seconds delays the migration without failing it; a budget shorter
+ * than the blocker gives up after it, saying how long it tried. */
+START_TEST(retry_budget_bounds_the_wait)
+{
+    strata_migration_def m = {1, "alter", "ALTER TABLE busy ADD COLUMN c int;", NULL};
+    test_events ev = {0};
+    PGconn *holder = hold_busy("ACCESS SHARE", "4");
+    strata *s = open_with(&m, 1);
+    strata_set_retry_budget_ms(s, 900);
+    int64_t t0 = (int64_t)time(NULL);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "gave up after"), "%s", strata_errmsg(s));
+    ck_assert_int_le((int64_t)time(NULL) - t0, 2); /* stopped by the budget, not the blocker */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    strata_close(s);
+    /* with the default budget the same blocker only delays it */
+    s = open_with(&m, 1);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    apply_ok(s);
+    ck_assert_int_ge(ev.count[STRATA_EVENT_RETRY], 2);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 1);
+    background_finish(holder);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(lock_timeout_exhausted_names_blocker)
 {
     strata_migration_def m = {1, "alter", "-- strata:lock-timeout 300ms\nALTER TABLE busy ADD COLUMN c int;", NULL};
@@ -411,7 +439,7 @@ START_TEST(settings_do_not_leak)
     strata *s = open_with(defs, 3);
     apply_ok(s);
     char *sp = test_query_value("SELECT sp || '|' || st || '|' || lt FROM public.seen");
-    ck_assert_str_eq(sp, "\"$user\", public|0|5s"); /* runner defaults, nothing leaked */
+    ck_assert_str_eq(sp, "\"$user\", public|0|750ms"); /* runner defaults, nothing leaked */
     free(sp);
     strata_close(s);
 }
@@ -858,6 +886,7 @@ Suite *test_suite(void)
     tcase_add_checked_fixture(tc, fresh_db, NULL);
     tcase_add_test(tc, lock_timeout_retried_until_released);
     tcase_add_test(tc, lock_timeout_exhausted_names_blocker);
+    tcase_add_test(tc, retry_budget_bounds_the_wait);
     tcase_add_test(tc, blocker_reported_while_waiting);
     tcase_add_test(tc, huge_watch_interval_saturates);
     tcase_add_test(tc, two_migrators_with_concurrent_index);
