@@ -133,7 +133,8 @@ static void parse_foreign(directives *d, const char *p, const char *end)
     } else if (starts_with_ci(p, end, "migrate:up")) {  /* dbmate */
         const char *a = p + 10;
         while (a < end) {
-            a = skip_ws(a, end);
+            while (a < end && isspace((unsigned char)*a))
+                a++; /* all of isspace: a form feed left here never advanced */
             const char *e = a;
             while (e < end && !isspace((unsigned char)*e))
                 e++;

@@ -226,7 +226,7 @@ static int list_dir(entries *e, const char *path, sbuf *err)
         free(full);
     }
     closedir(d);
-    if (rc == STRATA_OK)
+    if (rc == STRATA_OK && e->n) /* an empty directory has no array to sort */
         qsort(e->items, e->n, sizeof *e->items, cmp_entry);
     return rc;
 }
