@@ -46,15 +46,12 @@ int64_t parse_duration_ms(const char *s, size_t n)
         v = v * 10 + (*p++ - '0');
     }
     p = skip_ws(p, end);
-    if (p == end || word_eq(p, end, "ms"))
-        return v;
-    if (word_eq(p, end, "s"))
-        return v * 1000;
-    if (word_eq(p, end, "min"))
-        return v * 60000;
-    if (word_eq(p, end, "h"))
-        return v * 3600000;
-    return -1;
+    int64_t unit = p == end || word_eq(p, end, "ms") ? 1
+                 : word_eq(p, end, "s")   ? 1000
+                 : word_eq(p, end, "min") ? 60000
+                 : word_eq(p, end, "h")   ? 3600000 : 0;
+    /* unknown unit, or more milliseconds than an int64 holds */
+    return unit && v <= INT64_MAX / unit ? v * unit : -1;
 }
 
 static int bad(sbuf *err, int32_t line, const char *what, const char *p, const char *end)

@@ -22,6 +22,7 @@ const rule_info *lint_rule(const char *id);
 typedef struct strvec {
     char **items;
     size_t n, cap;
+    bool oom;               /* an add failed: the linter's knowledge is incomplete */
 } strvec;
 
 void strvec_add(strvec *v, const char *s);
@@ -33,6 +34,7 @@ typedef struct lint_memory {
     strvec coltypes;        /* "table.column=type" as created */
     strvec notnull_checks;  /* "constraint=table.column" added NOT VALID */
     strvec proven_notnull;  /* "table.column" with a validated IS NOT NULL check */
+    bool oom;               /* a finding or its text was lost: strata_lint fails */
 } lint_memory;
 
 typedef struct lint_ctx {

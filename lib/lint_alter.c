@@ -95,9 +95,10 @@ static void check_alter_cmd(lint_ctx *c, const char *rel, const PgQuery__AlterTa
         if (def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && cmd->name) {
             char *tt = type_text(def->column_def->type_name);
             const char *old = remembered_type(c, rel, cmd->name);
+            c->mem->oom |= !tt;
             if (!new_table && tt && !coercible(old, tt))
-                lint_add(c, "alter-column-type", def->column_def->location, "ALTER COLUMN %s TYPE %s on %s%s%s",
-                         cmd->name, tt, rel, old ? " (was " : "", old ? old : "");
+                lint_add(c, "alter-column-type", def->column_def->location, "ALTER COLUMN %s TYPE %s on %s%s%s%s",
+                         cmd->name, tt, rel, old ? " (was " : "", old ? old : "", old ? ")" : "");
             remember_type(c, rel, cmd->name, def->column_def->type_name);
             free(tt);
         }
@@ -135,6 +136,7 @@ void check_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *st)
 {
     bool new_table = lint_is_new(c, st->relation), exclusive = false;
     char *rel = lint_relname(st->relation);
+    c->mem->oom |= !rel;
     if (!rel)
         return;
     lint_set_table(c, st->relation);

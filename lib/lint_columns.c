@@ -69,6 +69,7 @@ void remember_type(lint_ctx *c, const char *rel, const char *col, const PgQuery_
     sbuf_printf(&b, "%s.%s=%s", rel, col, tt ? tt : "?");
     if (!b.oom)
         strvec_add(&c->mem->coltypes, b.data);
+    c->mem->oom |= b.oom || !tt;
     sbuf_free(&b);
     free(tt);
 }
@@ -121,6 +122,7 @@ void check_add_column(lint_ctx *c, const char *rel, const PgQuery__ColumnDef *cd
     const PgQuery__Constraint *dflt = NULL;
     bool not_null = cd->is_not_null, rewrite = false;
     char *tt = type_text(cd->type_name);
+    c->mem->oom |= !tt;
     if (tt && (strcmp(tt, "serial") == 0 || strcmp(tt, "bigserial") == 0 ||
                strcmp(tt, "smallserial") == 0 || strcmp(tt, "serial4") == 0 || strcmp(tt, "serial8") == 0))
         rewrite = true;

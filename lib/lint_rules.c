@@ -139,6 +139,7 @@ char *lint_relname(const PgQuery__RangeVar *rv)
 bool lint_is_new(const lint_ctx *c, const PgQuery__RangeVar *rv)
 {
     char *n = lint_relname(rv);
+    c->mem->oom |= !n;
     bool yes = n && (strvec_has(&c->created, n) || (rv && strvec_has(&c->created, rv->relname)));
     free(n);
     return yes;
@@ -164,6 +165,7 @@ void lint_strong_lock(lint_ctx *c, bool new_table, bool exclusive, const char *w
 void check_create(lint_ctx *c, const PgQuery__CreateStmt *st)
 {
     char *rel = lint_relname(st->relation);
+    c->mem->oom |= !rel;
     if (!rel)
         return;
     strvec_add(&c->created, rel);

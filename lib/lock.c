@@ -44,7 +44,7 @@ int lock_acquire(strata *s, int64_t *key_out)
                 schema, table);
     free(schema);
     free(table);
-    rc = sql.oom ? STRATA_ENOMEM : pg_simple(s, sql.data, &r);
+    rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, &r);
     sbuf_free(&sql);
     if (rc)
         return rc;

@@ -78,7 +78,8 @@ int migration_finish(migration *m, sbuf *err)
         sbuf_printf(err, "%s: version must be a positive integer", label);
         return STRATA_EINVAL;
     }
-    if (!m->name || !m->up_sql || !m->source)
+    if (!m->name || !m->up_sql || !m->source ||
+        (m->down_line && (!m->down_sql || !m->down_source))) /* a lost copy of the down */
         return STRATA_ENOMEM;
     if (!utf8_valid(m->up_sql, strlen(m->up_sql)) ||
         (m->down_sql && !utf8_valid(m->down_sql, strlen(m->down_sql)))) {

@@ -23,7 +23,7 @@ int settings_snapshot(strata *s, settings_snap *out)
     sbuf_puts(&q, "SELECT ");
     for (size_t i = 0; i < N_GUARDED; i++)
         sbuf_printf(&q, "%scurrent_setting('%s')", i ? ", " : "", guarded[i]);
-    rc = q.oom ? STRATA_ENOMEM : pg_simple(s, q.data, &r);
+    rc = q.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, q.data, &r);
     sbuf_free(&q);
     if (rc)
         return rc;
@@ -31,6 +31,7 @@ int settings_snapshot(strata *s, settings_snap *out)
     sbuf_puts(&restore, "SELECT ");
     for (size_t i = 0; i < N_GUARDED; i++) {
         char *lit = pg_literal(s, PQgetvalue(r, 0, (int)i));
+        restore.oom |= !lit; /* never restore '' (an empty search_path) */
         sbuf_printf(&restore, "%sset_config('%s', %s, false)", i ? ", " : "", guarded[i],
                     lit ? lit : "''");
         free(lit);

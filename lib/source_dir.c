@@ -108,10 +108,8 @@ static bool parse_stem(const char *stem, size_t n, int64_t *version, char **name
         return false;
     if (i < n)
         i++;
-    char *nm = xstrndup(stem + i, n - i);
-    if (!nm)
-        return false;
-    for (char *p = nm; *p; p++)
+    char *nm = xstrndup(stem + i, n - i); /* NULL: add_entry reports ENOMEM */
+    for (char *p = nm; p && *p; p++)
         if (*p == '_')
             *p = ' ';
     *version = v;
@@ -159,7 +157,11 @@ static int classify(entries *e, const char *dir, const char *fname, bool is_dir,
         if (!up)
             return STRATA_ENOMEM;
         upf = join_path(up, "up.sql");
-        bool diesel = upf && stat(upf, &st) == 0;
+        if (!upf) { /* not "no up.sql": a diesel migration would vanish */
+            free(up);
+            return STRATA_ENOMEM;
+        }
+        bool diesel = stat(upf, &st) == 0;
         free(upf);
         if (!diesel) {
             free(up);
@@ -367,20 +369,23 @@ static int load_simple(migration *m, const entry *en, sbuf *err)
     return STRATA_OK;
 }
 
-static bool metadata_no_tx(const char *dirpath)
+/* 1: run_in_transaction = false; 0: not; STRATA_ENOMEM (never guess "0"). */
+static int metadata_no_tx(const char *dirpath)
 {
     char *p = join_path(dirpath, "metadata.toml"), *text = NULL;
     sbuf ignore;
-    bool no_tx = false;
+    int no_tx = p ? 0 : STRATA_ENOMEM, r = STRATA_EIO;
     sbuf_init(&ignore);
-    if (p && read_text(&text, p, &ignore) == STRATA_OK) {
+    if (p && (r = read_text(&text, p, &ignore)) == STRATA_ENOMEM)
+        no_tx = STRATA_ENOMEM;
+    if (r == STRATA_OK) {
         for (char *l = text; l && *l;) {
             char *eol = strchr(l, '\n');
             char key[64];
             char val[16];
             if (sscanf(l, " %63[a-z_] = %15[a-z]", key, val) == 2 &&
                 strcmp(key, "run_in_transaction") == 0 && strcmp(val, "false") == 0)
-                no_tx = true;
+                no_tx = 1;
             l = eol ? eol + 1 : NULL;
         }
     }
@@ -396,8 +401,13 @@ static int load_diesel(migration *m, const entry *en, sbuf *err)
     char *text = NULL;
     struct stat st;
     int rc = up && down ? read_text(&text, up, err) : STRATA_ENOMEM;
+    int no_tx = rc == STRATA_OK ? metadata_no_tx(en->path) : 0;
+    if (no_tx < 0) {
+        free(text);
+        rc = no_tx;
+    }
     if (rc == STRATA_OK) {
-        if (metadata_no_tx(en->path)) {
+        if (no_tx) {
             /* metadata.toml is not part of the SQL text; carry it as the
              * directive so embedded copies behave the same */
             sbuf b;

@@ -125,7 +125,9 @@ static int write_source(const embed_opts *o, const strata *s, FILE *f)
         strata_migration_def d;
         strata_migration_get(s, i, &d);
         const char *src = strata_migration_source(s, i);
-        if (!strstr(src, "*/"))
+        /* no comment a path could end early: "*" + "\\" newline "/" splices
+         * into "*" "/", and "??/" is a backslash (trigraph) */
+        if (!strpbrk(src, "*\\?\n"))
             fprintf(f, "/* %s */\n", src);
         put_text(f, o->symbol, d.version, "up", d.up_sql);
         if (d.down_sql)
