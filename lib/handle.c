@@ -140,18 +140,21 @@ static strata *handle_new(void)
     return s;
 }
 
-static void remember_secret(strata *s, const char *conninfo)
+/* False only when the password could not be copied (out of memory). */
+static bool remember_secret(strata *s, const char *conninfo)
 {
     char *errmsg = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+    bool ok = true;
     PQfreemem(errmsg);
     if (!opts)
-        return;
+        return true;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-            s->secret = xstrdup(o->val);
+            ok = (s->secret = xstrdup(o->val)) != NULL; /* never unmasked */
     }
     PQconninfoFree(opts);
+    return ok;
 }
 
 static void attach_conn(strata *s)
@@ -170,8 +173,10 @@ STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
     *out = s;
     if (!conninfo)
         return STRATA_OK;
-    remember_secret(s, conninfo);
+    bool ok = remember_secret(s, conninfo);
     s->conninfo = xstrdup(conninfo);
+    if (!ok || !s->conninfo)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
     s->conn = PQconnectdb(conninfo);
     s->owns_conn = true;
     if (!s->conn)

@@ -191,6 +191,8 @@ static void after_open(void *ctx, int rc, long n)
     strata **s = ctx;
     if (rc == STRATA_OK) {
         ck_assert_msg(*s != NULL, "open@%ld: OK without a handle", n);
+        /* kept for the blocker watch's second connection */
+        ck_assert_msg((*s)->conninfo != NULL, "open@%ld: conninfo lost", n);
         ck_assert_int_eq(strata_add_migrations(*s, defs, 1), STRATA_OK);
     }
     strata_close(*s);
@@ -291,6 +293,7 @@ START_TEST(oom_add_dir)
     ck_assert_int_eq(strata_add_dir(add_ref, oom_dir), STRATA_OK);
     run_scenario(&(scenario){"add-dir", offline, step_add_dir, after_add});
     strata_close(add_ref);
+    free(oom_dir);
 }
 END_TEST
 
@@ -509,6 +512,7 @@ START_TEST(oom_embed)
     ck_assert_int_eq(embed_run(&o, stderr), 0);
     run_scenario(&(scenario){"embed", no_ctx, step_embed, after_embed});
     free(out);
+    free(oom_dir);
 }
 END_TEST
 
