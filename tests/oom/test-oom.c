@@ -378,6 +378,11 @@ static int step_status(void *ctx, const char **msg)
     *msg = strata_errmsg(ctx);
     if (rc == STRATA_OK) {
         ck_assert_uint_eq(strata_status_count(st), NDEFS);
+        for (size_t i = 0; i < NDEFS; i++) { /* no text silently lost */
+            const strata_status_row *r = strata_status_get(st, i);
+            ck_assert_msg(r->name && r->phase && (i >= 2 || r->applied_at),
+                          "status: row %zu lost a text", i);
+        }
         ck_assert_int_eq(strata_status_get(st, 0)->state, STRATA_STATE_APPLIED);
         ck_assert_int_eq(strata_status_get(st, 3)->state, STRATA_STATE_PENDING);
     } else {
