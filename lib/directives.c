@@ -155,7 +155,8 @@ static void parse_foreign(directives *d, const char *p, const char *end)
                starts_with_ci(p, end, "migrate:down")) {
         const char *a = p + (starts_with_ci(p, end, "migrate:up") ? 10 : 12);
         while (a < end) {
-            a = skip_ws(a, end);
+            while (a < end && isspace((unsigned char)*a))
+                a++; /* all of isspace: a form feed left here never advanced */
             const char *e = a;
             while (e < end && !isspace((unsigned char)*e))
                 e++;

@@ -176,6 +176,8 @@ STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
     if (rc)
         return rc;
     s->conninfo = xstrdup(conninfo);
+    if (!s->conninfo)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
     s->conn = PQconnectdb(conninfo);
     s->owns_conn = true;
     if (!s->conn)

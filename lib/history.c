@@ -123,7 +123,8 @@ static int64_t opt_int(const PGresult *r, int row, int col, int64_t dflt)
     return PQgetisnull(r, row, col) ? dflt : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-static void fill_row(hist_row *h, const PGresult *r, int i)
+/* False when a text could not be copied (out of memory). */
+static bool fill_row(hist_row *h, const PGresult *r, int i)
 {
     const char *hex = PQgetvalue(r, i, 3);
     h->version = strtoll(PQgetvalue(r, i, 0), NULL, 10);
@@ -144,6 +145,8 @@ static void fill_row(hist_row *h, const PGresult *r, int i)
     h->statements_done = (int32_t)opt_int(r, i, 9, 0);
     h->failed_statement = (int32_t)opt_int(r, i, 10, 0);
     h->error = opt_text(r, i, 11);
+    return h->name && h->phase && (h->applied_at || PQgetisnull(r, i, 7)) &&
+           (h->error || PQgetisnull(r, i, 11));
 }
 
 int history_read(strata *s, history *out)
@@ -216,9 +219,14 @@ int history_read(strata *s, history *out)
         pgres_list_clear(&l);
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
+    bool ok = true;
     for (size_t i = 0; i < h.n; i++)
-        fill_row(&h.rows[i], r, (int)i);
+        ok &= fill_row(&h.rows[i], r, (int)i);
     pgres_list_clear(&l);
+    if (!ok) { /* a row without its name or error would mislead status and revert */
+        history_clear(&h);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
     *out = h;
     return STRATA_OK;
 }

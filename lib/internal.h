@@ -193,6 +193,11 @@ typedef struct pgres_list {
 /* Sends @sql (one or more statements) and collects every result. *out is
  * always set, also on failure; the caller clears it. */
 int pg_exec(strata *s, const char *sql, pgres_list *out);
+/* pg_exec with the result slots of @l reserved beforehand (pgres_list_reserve),
+ * for a query that must not fail to allocate once something ran before it. */
+#define PGRES_RESERVED 16
+int pgres_list_reserve(pgres_list *l);
+int pg_exec_reserved(strata *s, const char *sql, pgres_list *out, pgres_list l);
 void pgres_list_clear(pgres_list *l);
 PGresult *pgres_err(const pgres_list *l);
 /* Runs a query expecting success; on failure sets the handle error. */

@@ -77,7 +77,7 @@ static int lock_poll(strata *s, int64_t *key_out)
                 s->pooled ? "true" : "pg_try_advisory_lock(k)", schema, table);
     free(schema);
     free(table);
-    rc = sql.oom ? STRATA_ENOMEM : pg_simple(s, sql.data, &r);
+    rc = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, sql.data, &r);
     sbuf_free(&sql);
     if (rc)
         return rc;

@@ -103,7 +103,8 @@ int migration_finish(migration *m, sbuf *err)
     int rc = version_check(m->version, label, err);
     if (rc)
         return rc;
-    if (!m->name || !m->up_sql || !m->source || (m->down_sql && !m->down_source))
+    if (!m->name || !m->up_sql || !m->source || (m->down_sql && !m->down_source) ||
+        (m->down_line && !m->down_sql)) /* a lost copy of the down: not "irreversible" */
         return STRATA_ENOMEM;
     if (utf8_bad(m->up_sql) || utf8_bad(m->down_sql)) {
         sbuf_printf(err, "%s: invalid UTF-8 (save the file as UTF-8)",

@@ -56,14 +56,25 @@ PGresult *pgres_err(const pgres_list *l)
     return l->err_index >= 0 ? l->items[l->err_index] : NULL;
 }
 
+int pgres_list_reserve(pgres_list *l)
+{
+    if (!l->items)
+        l->items = malloc(PGRES_RESERVED * sizeof *l->items);
+    return l->items ? STRATA_OK : STRATA_ENOMEM;
+}
+
+/* Slots are reserved before the query is sent; growing past them (a query
+ * of many statements) doubles the array. */
 static bool push_result(pgres_list *l, PGresult *r)
 {
-    PGresult **p = realloc(l->items, (size_t)(l->n + 1) * sizeof *p);
-    if (!p) {
-        PQclear(r);
-        return false;
+    if (l->n >= PGRES_RESERVED && (l->n & (l->n - 1)) == 0) {
+        PGresult **p = realloc(l->items, (size_t)l->n * 2 * sizeof *p);
+        if (!p) {
+            PQclear(r);
+            return false;
+        }
+        l->items = p;
     }
-    l->items = p;
     l->items[l->n] = r;
     ExecStatusType st = PQresultStatus(r);
     if (l->err_index < 0 && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE))
@@ -100,6 +111,15 @@ static int64_t add_sat(int64_t a, int64_t b)
 int pg_exec(strata *s, const char *sql, pgres_list *out)
 {
     pgres_list l = {NULL, 0, -1};
+    *out = l;
+    /* allocate before sending: an ENOMEM then means nothing ran */
+    if (pgres_list_reserve(&l))
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    return pg_exec_reserved(s, sql, out, l);
+}
+
+int pg_exec_reserved(strata *s, const char *sql, pgres_list *out, pgres_list l)
+{
     /* the first look comes early: a lock_timeout may end the wait before
      * a full interval, and the blocker is worth naming in the error */
     int64_t started = now_ms(),

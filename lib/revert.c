@@ -118,14 +118,14 @@ static int revert_notx(run_ctx *rc, const migration *m, const char *settings, co
     sbuf_init(&err);
     res = split_sql(&sl, m->down_sql, &err, &off);
     if (res)
-        set_error(s, res, "%s: %s", m->down_source, err.data ? err.data : "cannot split");
+        set_error(s, res, "%s: %s", m->down_source, err.data ? err.data : "out of memory");
     sbuf_free(&err);
     if (res == STRATA_OK)
         res = pg_simple(s, settings, NULL);
     for (int32_t i = 0; res == STRATA_OK && i < sl.n; i++) {
         char *t = xstrndup(m->down_sql + sl.items[i].offset, (size_t)sl.items[i].len);
         pgres_list l = {NULL, 0, -1};
-        res = t ? pg_exec(s, t, &l) : STRATA_ENOMEM;
+        res = t ? pg_exec(s, t, &l) : set_error(s, STRATA_ENOMEM, "out of memory");
         if (res == STRATA_ESQL) {
             sbuf b;
             long o = pg_error_offset(pgres_err(&l), t);
@@ -160,7 +160,7 @@ static int revert_tx(run_ctx *rc, const migration *m, const char *settings, cons
     user_start = sql.len;
     sbuf_puts(&sql, m->down_sql);
     sbuf_printf(&sql, "\n;\n%s;\nCOMMIT;\n%s", del, rc->snap.restore_sql);
-    res = sql.oom ? STRATA_ENOMEM : pg_exec(s, sql.data, &l);
+    res = sql.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_exec(s, sql.data, &l);
     if (res == STRATA_ESQL) {
         sbuf b;
         migration tmp = *m;

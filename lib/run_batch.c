@@ -55,7 +55,7 @@ static int one_statement(strata *s, const migration *m)
                        "(found %d); move the others to their own migration",
                        m->source, (int)sl.n);
     else if (rc)
-        set_error(s, rc, "%s: %s", m->source, err.data ? err.data : "cannot split");
+        set_error(s, rc, "%s: %s", m->source, err.data ? err.data : "out of memory");
     stmt_list_free(&sl);
     sbuf_free(&err);
     return rc;

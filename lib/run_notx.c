@@ -78,12 +78,19 @@ static int exec_statement(strata *s, const char *stmt, const char *progress, pgr
     rc = pg_exec(s, q.data, out);
     sbuf_free(&q);
     if (rc == STRATA_ESQL && pg_sqlstate_is(pgres_err(out), "25001")) {
+        /* the progress update's memory first: once the statement ran, it
+         * must be recorded, or a resume would run it twice */
+        pgres_list pl = {NULL, 0, -1};
         pgres_list_clear(out);
+        if (pgres_list_reserve(&pl))
+            return set_error(s, STRATA_ENOMEM, "out of memory");
         rc = pg_exec(s, stmt, out);
         if (rc == STRATA_OK) {
             *alone_done = true;
             pgres_list_clear(out);
-            rc = pg_exec(s, progress, out);
+            rc = pg_exec_reserved(s, progress, out, pl);
+        } else {
+            pgres_list_clear(&pl);
         }
     }
     return rc;
@@ -173,7 +180,7 @@ static int start_dirty(run_ctx *rc, const migration *m, int32_t start)
     free(sql);
     if (res == STRATA_OK) {
         sql = timeout_settings_sql(s, m, false);
-        res = sql ? pg_simple(s, sql, NULL) : STRATA_ENOMEM;
+        res = sql ? pg_simple(s, sql, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
         free(sql);
     }
     return res;

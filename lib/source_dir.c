@@ -75,6 +75,8 @@ static enum stem parse_stem(const char *stem, size_t n, int64_t *version, char *
         else
             v = v * 10 + (stem[i] - '0');
     }
+    if (digits->oom) /* not a bad name: the copy of its digits failed */
+        return STEM_NOMEM;
     if (!digits->len || (i < n && stem[i] != '_'))
         return STEM_BAD;
     if (big)

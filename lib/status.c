@@ -11,6 +11,7 @@ struct strata_status_list {
     size_t n;
     char **strings; /* owned copies the rows point into */
     size_t n_strings;
+    bool oom;       /* a copy failed: the list is not returned */
 };
 
 static const char *const state_names[] = {"pending", "applied", "modified",
@@ -22,6 +23,7 @@ static const char *keep(strata_status_list *st, const char *v)
     if (!v)
         return NULL;
     c = xstrdup(v);
+    st->oom |= !c;
     if (c)
         st->strings[st->n_strings++] = c;
     return c;
@@ -140,6 +142,10 @@ STRATA_EXPORT int strata_status(strata *s, strata_status_list **out)
     }
     build(st, s, &h);
     history_clear(&h);
+    if (st->oom) {
+        strata_status_free(st);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
     *out = st;
     return STRATA_OK;
 }

@@ -5,7 +5,8 @@
 set -euo pipefail
 need_pkgs=(meson ninja-build pkg-config gcc g++ libpq-dev libpg-query-dev libprotobuf-c-dev
            libssl-dev check postgresql-15 postgresql-contrib valgrind python3
-           pgbouncer python3-pytest)
+           pgbouncer python3-pytest
+           clang libclang-rt-14-dev)  # clang: the fuzz targets (.ci/run, tests/fuzz)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

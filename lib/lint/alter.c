@@ -100,6 +100,7 @@ static void check_type_change(lint_ctx *c, const char *rel, const char *col, con
 {
     char *tt = type_text(cd->type_name);
     const char *old = remembered_type(c, rel, col);
+    c->mem->oom |= !tt;
     bool keeps = using_keeps_column(cd->raw_default, col);
     if (!old && !new_table && !c->silent)
         old = lint_live_type(c, rel, col);
@@ -171,6 +172,7 @@ void check_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *st)
 {
     bool new_table = lint_is_new(c, st->relation), exclusive = false;
     char *rel = lint_relname(st->relation);
+    c->mem->oom |= !rel;
     if (!rel)
         return;
     lint_set_table(c, st->relation);

@@ -18,7 +18,10 @@ char *type_text(const PgQuery__TypeName *t)
     sbuf_init(&b);
     if (t && t->n_names) {
         char *name = lint_typename(lint_str(t->names[t->n_names - 1]) ? lint_str(t->names[t->n_names - 1]) : "?");
-        sbuf_puts(&b, name ? name : "?");
+        if (!name)
+            b.oom = true; /* "?" would be remembered as the column's type */
+        else
+            sbuf_puts(&b, name);
         free(name);
     }
     for (size_t i = 0; t && i < t->n_typmods; i++) {
@@ -38,8 +41,12 @@ char *lint_colkey(const char *rel, const char *col)
 {
     char *q = lint_ident(col ? col : "?");
     sbuf b;
+    if (!q || !rel) { /* a wrong key would silently miss what was remembered */
+        free(q);
+        return NULL;
+    }
     sbuf_init(&b);
-    sbuf_printf(&b, "%s.%s", rel, q ? q : "?");
+    sbuf_printf(&b, "%s.%s", rel, q);
     free(q);
     return sbuf_take(&b);
 }
@@ -58,6 +65,7 @@ const char *remembered_type(const lint_ctx *c, const char *rel, const char *col)
 {
     char *key = lint_colkey(rel, col);
     const char *t = key ? lint_kv_last(&c->mem->coltypes, key) : NULL;
+    c->mem->oom |= !key;
     free(key);
     return t;
 }
@@ -65,11 +73,13 @@ const char *remembered_type(const lint_ctx *c, const char *rel, const char *col)
 void remember_type(lint_ctx *c, const char *rel, const char *col, const PgQuery__TypeName *t)
 {
     char *tt = type_text(t), *key = lint_colkey(rel, col);
+    c->mem->oom |= !key;
     sbuf b;
     sbuf_init(&b);
     sbuf_printf(&b, "%s=%s", key ? key : "?", tt ? tt : "?");
     if (!b.oom)
         strvec_add(&c->mem->coltypes, b.data);
+    c->mem->oom |= b.oom || !tt;
     sbuf_free(&b);
     free(tt);
     free(key);
@@ -98,6 +108,7 @@ void check_add_column(lint_ctx *c, const char *rel, const PgQuery__ColumnDef *cd
     const PgQuery__Constraint *dflt = NULL;
     bool not_null = cd->is_not_null, rewrite = false;
     char *tt = type_text(cd->type_name);
+    c->mem->oom |= !tt;
     if (tt && (strcmp(tt, "serial") == 0 || strcmp(tt, "bigserial") == 0 ||
                strcmp(tt, "smallserial") == 0 || strcmp(tt, "serial4") == 0 || strcmp(tt, "serial8") == 0))
         rewrite = true;

@@ -20,12 +20,14 @@ void strvec_add(strvec *v, const char *s)
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 8;
         char **p = realloc(v->items, cap * sizeof *p);
+        v->oom |= !p;
         if (!p)
             return;
         v->items = p;
         v->cap = cap;
     }
     char *c = xstrdup(s);
+    v->oom |= !c;
     if (c)
         v->items[v->n++] = c;
 }
@@ -87,6 +89,7 @@ void lint_set_table(lint_ctx *c, const PgQuery__RangeVar *rv)
 {
     free(c->table);
     c->table = rv ? lint_relname(rv) : NULL;
+    c->mem->oom |= rv && !c->table;
 }
 
 int32_t lint_line(const lint_ctx *c, int32_t at)
@@ -110,6 +113,7 @@ static bool suppressed(lint_ctx *c, const char *rule)
 static void push(lint_ctx *c, const rule_info *ri, int32_t line, int32_t col, char *msg)
 {
     strata_lint_report *r = c->rep;
+    c->mem->oom |= !msg;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         strata_lint_finding *p = realloc(r->items, cap * sizeof *p);
@@ -118,6 +122,7 @@ static void push(lint_ctx *c, const rule_info *ri, int32_t line, int32_t col, ch
             r->items = p;
         if (!tp) {
             free(msg);
+            c->mem->oom = true;
             return;
         }
         r->tables = tp;
@@ -128,6 +133,7 @@ static void push(lint_ctx *c, const rule_info *ri, int32_t line, int32_t col, ch
     memset(f, 0, sizeof *f);
     f->version = c->m->version;
     f->file = xstrdup(c->m->source);
+    c->mem->oom |= !f->file || (c->table && !r->tables[r->n - 1]);
     f->line = line;
     f->column = col;
     f->rule = ri->id;
@@ -238,8 +244,10 @@ static void lint_piecewise(lint_ctx *c, const char *sql)
             len = (int32_t)strlen(sql) - loc;
         char *one = xstrndup(sql + loc, (size_t)len);
         int32_t err_at = 0;
-        if (!one)
+        if (!one) {
+            c->mem->oom = true;
             break;
+        }
         PgQuery__ParseResult *pr = parse(one, &err_at);
         if (pr) {
             lint_parsed(c, pr, loc);
@@ -262,12 +270,17 @@ static void parse_allow(lint_ctx *c)
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char *id = xstrndup(p, n);
+        c->mem->oom |= !id;
         if (id && n)
             strvec_add(&c->allow, id);
         free(id);
         p = e ? e + 1 : NULL;
     }
     c->allow_used = calloc(c->allow.n + 1, sizeof *c->allow_used);
+    if (!c->allow_used) { /* suppressed() writes it: forget the list, fail the run */
+        strvec_free(&c->allow);
+        c->mem->oom = true;
+    }
 }
 
 static void allow_offset(const lint_ctx *c, int32_t *at)
@@ -313,6 +326,7 @@ static void lint_one(lint_ctx *c)
         pg_query__parse_result__free_unpacked(pr, NULL);
     } else {
         char *blanked = blank_meta_commands(c, sql);
+        c->mem->oom |= !blanked;
         pr = blanked ? parse(blanked, &err_at) : NULL;
         if (pr) {
             lint_parsed(c, pr, 0);
@@ -362,6 +376,7 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
         lint_one(&c);
         if (!c.silent)
             report_allows(&c);
+        mem.oom |= c.created.oom || c.notvalid.oom || c.allow.oom || c.locked.oom || c.scratch.oom;
         free(c.table);
         strvec_free(&c.scratch);
         strvec_free(&c.locked);
@@ -370,11 +385,21 @@ int lint_run(strata *s, const bool *want, strata_lint_report **out)
         strvec_free(&c.allow);
         free(c.allow_used);
     }
+    mem.oom |= mem.coltypes.oom || mem.notnull_checks.oom || mem.proven_notnull.oom;
     strvec_free(&mem.coltypes);
     strvec_free(&mem.notnull_checks);
     strvec_free(&mem.proven_notnull);
+    mem.oom |= mem.live_tables.oom || mem.livetypes.oom;
     strvec_free(&mem.live_tables);
     strvec_free(&mem.livetypes);
+    if (mem.oom) { /* a partial report would pass what it did not check */
+        for (size_t i = 0; i < rep->n; i++)
+            free(rep->tables[i]);
+        free(rep->tables);
+        rep->tables = NULL;
+        strata_lint_report_free(rep);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         lint_grade_by_size(s, rep->items, rep->tables, rep->n);
     for (size_t i = 0; i < rep->n; i++)

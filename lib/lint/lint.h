@@ -11,6 +11,7 @@
 typedef struct strvec {
     char **items;
     size_t n, cap;
+    bool oom;               /* an add failed: the linter's knowledge is incomplete */
 } strvec;
 
 void strvec_add(strvec *v, const char *s);
@@ -26,6 +27,7 @@ typedef struct lint_memory {
     strvec proven_notnull;  /* "table.column" with a validated IS NOT NULL check */
     strvec live_tables;     /* tables whose column types were read from the database */
     strvec livetypes;       /* "table.column=type" as the database has it */
+    bool oom;               /* a finding or its text was lost: strata_lint fails */
 } lint_memory;
 
 typedef struct lint_ctx {

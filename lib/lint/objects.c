@@ -221,6 +221,7 @@ void check_other(lint_ctx *c, const PgQuery__Node *n)
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
         if (n->create_table_as_stmt->into && n->create_table_as_stmt->into->rel) {
             char *rel = lint_relname(n->create_table_as_stmt->into->rel);
+            c->mem->oom |= !rel;
             if (rel)
                 strvec_add(&c->created, rel);
             free(rel);

@@ -59,7 +59,10 @@ char *lint_typename(const char *name)
 static void put_ident(sbuf *b, const char *name)
 {
     char *q = lint_ident(name);
-    sbuf_puts(b, q ? q : "?");
+    if (!q)
+        b->oom = true; /* "?" would name another table: the whole name is lost */
+    else
+        sbuf_puts(b, q);
     free(q);
 }
 
@@ -91,10 +94,13 @@ char *lint_namelist(const PgQuery__List *l)
 static const char *keep(lint_ctx *c, char *s)
 {
     size_t n = c->scratch.n;
-    if (!s)
+    if (!s) {
+        c->mem->oom = true; /* a finding naming "?" would be a wrong finding */
         return "?";
+    }
     strvec_add(&c->scratch, s);
     free(s);
+    c->mem->oom |= c->scratch.n == n;
     return c->scratch.n > n ? c->scratch.items[n] : "?";
 }
 

@@ -138,6 +138,7 @@ const rule_info *lint_rule(const char *id)
 bool lint_is_new(const lint_ctx *c, const PgQuery__RangeVar *rv)
 {
     char *n = lint_relname(rv), *bare = rv && rv->relname ? lint_ident(rv->relname) : NULL;
+    c->mem->oom |= !n || (rv && rv->relname && !bare);
     bool yes = n && (strvec_has(&c->created, n) || (bare && strvec_has(&c->created, bare)));
     free(n);
     free(bare);
@@ -170,6 +171,7 @@ void lint_strong_lock(lint_ctx *c, bool new_table, bool exclusive, const char *w
 void check_create(lint_ctx *c, const PgQuery__CreateStmt *st)
 {
     char *rel = lint_relname(st->relation);
+    c->mem->oom |= !rel;
     if (!rel)
         return;
     strvec_add(&c->created, rel);
