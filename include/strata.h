@@ -8,7 +8,7 @@
  *    of the last failure is available from strata_errmsg().
  *  - Output parameters are named `out` and are written only on success.
  *    strata_open/strata_open_conn take it first; calls on a handle take the
- *    handle first and `out` last (the shape of design.md section 6).
+ *    handle first and `out` last (doc/design.md, section 7).
  *  - Strings passed in are copied; the caller keeps ownership. Strings
  *    returned are borrowed from the object they come from and stay valid
  *    until that object is freed (or, for strata_errmsg, until the next call

@@ -1,4 +1,4 @@
-/* The history table (design.md section 3): one row per applied or dirty
+/* The history table (doc/design.md section 3): one row per applied or dirty
  * migration, written in the same transaction as the migration itself. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Status: every version known to the program or the database, with its
- * state (design.md section 5). */
+ * state (doc/design.md section 6). */
 #include <stdlib.h>
 #include <string.h>
 

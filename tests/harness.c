@@ -1,4 +1,4 @@
-/* The throwaway PostgreSQL cluster of design.md section 8. */
+/* The throwaway PostgreSQL cluster of doc/design.md section 11. */
 #include "harness.h"
 
 #include <errno.h>

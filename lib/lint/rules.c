@@ -1,4 +1,4 @@
-/* The lint rules (design.md section 9): the table of rules with their
+/* The lint rules (doc/design.md section 9, explained in doc/safety.md): the table of rules with their
  * severity, reason and recipe; helpers shared by the rule families
  * (columns.c, alter.c, objects.c); and the dispatcher that
  * hands each statement to them. */
