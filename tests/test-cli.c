@@ -902,8 +902,64 @@ START_TEST(empty_dir_is_an_error)
 }
 END_TEST
 
+
+/* ---- the library's newer features, as commands ---- */
+
+/* The schema the other tool built: what 1_users and 2_posts create. */
+static void built_by_tool(const char *ddl, const char *rows)
+{
+    test_sql("CREATE TABLE users (id int); CREATE TABLE posts (id int)");
+    test_sql(ddl);
+    test_sql(rows);
+    test_write(mdir, "3_tags.up.sql", "CREATE TABLE tags (id int);\n");
+    test_write(mdir, "3_tags.down.sql", "DROP TABLE tags;\n");
+}
+
+/* goose's published DDL; detected without --from. */
+START_TEST(adopt_goose_then_up_applies_only_new)
+{
+    built_by_tool("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
+                  "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))",
+                  "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true)");
+    ck_assert_int_eq(RUN("up"), 1); /* without adopt: users already exists */
+    ck_assert_int_eq(RUN("adopt"), 0);
+    ck_assert_msg(strstr(err, "adopted 2 version(s)"), "%s", err);
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "applied  3 tags"));
+    ck_assert_ptr_null(strstr(err, "applied  1 users"));
+    ck_assert(has_table("tags"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM goose_db_version"), 3); /* left alone */
+    ck_assert_int_eq(RUN("--json", "adopt", "--from", "goose"), 0); /* again: nothing new */
+    json_check(out, "d == {'adopted': 0}");
+}
+END_TEST
+
+/* golang-migrate's published DDL, named with --from and --table; dirty is refused. */
+START_TEST(adopt_golang_migrate_named_and_refusals)
+{
+    built_by_tool("CREATE TABLE IF NOT EXISTS \"Old Hist\" (version bigint not null primary key, "
+                  "dirty boolean not null)",
+                  "INSERT INTO \"Old Hist\" (version, dirty) VALUES (2, true)");
+    ck_assert_int_eq(RUN("adopt", "--from", "golang-migrate", "--table", "Old Hist"), 1);
+    ck_assert_msg(strstr(err, "dirty"), "%s", err);
+    ck_assert_int_eq(RUN("--json", "status"), 0); /* nothing recorded */
+    json_check(out, "len(d) == 3 and all(r['state'] == 'pending' for r in d)");
+    test_sql("UPDATE \"Old Hist\" SET dirty = false");
+    ck_assert_int_eq(RUN("--json", "adopt", "--from", "golang-migrate", "--table", "Old Hist"), 0);
+    json_check(out, "d == {'adopted': 2}");
+    ck_assert_int_eq(RUN("status", "--exit-code"), 3); /* 3 pending only */
+    ck_assert_int_eq(RUN("adopt", "--from", "liquibase"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "liquibase"));
+    ck_assert_int_eq(RUN("adopt", "--table", "no_such_table"), 1);
+    ck_assert_int_eq(RUN("adopt", "--help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "golang-migrate"));
+}
+END_TEST
+
 static void cli_tests_needing_library(TCase *tc)
 {
+    tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
+    tcase_add_test(tc, adopt_golang_migrate_named_and_refusals);
     tcase_add_test(tc, empty_dir_is_an_error);
     tcase_add_test(tc, lint_syntax_error_fails);
     tcase_add_test(tc, down_all_and_version_zero);

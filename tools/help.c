@@ -73,6 +73,19 @@ static const struct {
     {"embed", "usage: strata embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
               "Writes DIR's migrations as C source (see strata-embed(1)).\n"
               "example: strata embed -o migrations.c --header migrations.h migrations\n"},
+    {"adopt", "usage: strata adopt [--from TOOL] [--table [SCHEMA.]T]\n"
+              "Takes over a database another tool migrated: the versions its history table\n"
+              "records as applied are recorded in strata's history as applied, with the\n"
+              "checksums of the files in the migrations directory; nothing is run and the\n"
+              "other table is left alone. `strata up` then applies only what is new.\n"
+              "  --from TOOL  dbmate, golang-migrate, goose, sqlx, diesel or flyway\n"
+              "               (default: detected from the table)\n"
+              "  --table T    the other tool's history table (default: that tool's own);\n"
+              "               strata's history table goes before the command:\n"
+              "               strata --table H adopt --table T\n"
+              "Refused (nothing recorded) when the other tool's history is dirty or holds a\n"
+              "version that is not in the directory.\n"
+              "example: strata adopt --from goose\n"},
     {"help", "usage: strata help [COMMAND]\n"
              "Describes one command, or lists them all.\n"
              "example: strata help up\n"},
@@ -106,6 +119,7 @@ void cli_usage(FILE *f)
           "  accept V                     record the checksum of an edited, applied migration\n"
           "  baseline V                   mark everything up to V applied without running it\n"
           "  embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
+          "  adopt [--from TOOL] [--table T]  take over another tool's history\n"
           "  help [COMMAND]               describe a command\n"
           "\n"
           "global options (before or after the command):\n"
