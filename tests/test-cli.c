@@ -956,8 +956,48 @@ START_TEST(adopt_golang_migrate_named_and_refusals)
 }
 END_TEST
 
+
+static long count_in(const char *conninfo, const char *sql)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s: %s", conninfo, PQerrorMessage(conn));
+    PGresult *r = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(conn));
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(conn);
+    return n;
+}
+
+#define RUN_ADMIN(...) run_env(test_admin_dsn(), "-m", mdir, __VA_ARGS__, (char *)NULL)
+
+START_TEST(testdb_create_drop_prune)
+{
+    char uri[1024];
+    ck_assert_int_eq(RUN_ADMIN("testdb", "create"), 0);
+    ck_assert_int_eq(count_lines(out, "\n"), 1); /* exactly one line: the URI */
+    ck_assert_msg(strncmp(out, "postgresql://", 13) == 0 && strstr(out, "/strata_test_"), "%s", out);
+    snprintf(uri, sizeof uri, "%.*s", (int)strcspn(out, "\n"), out);
+    ck_assert_int_eq(count_in(uri, "SELECT count(*) FROM pg_class WHERE relname IN ('users', 'posts')"), 2);
+    ck_assert_int_eq(RUN_ADMIN("--json", "testdb", "create"), 0); /* the template is reused */
+    json_check(out, "d['uri'].startswith('postgresql://') and '/strata_test_' in d['uri']");
+    ck_assert_int_eq(RUN_ADMIN("testdb", "drop", uri), 0);
+    ck_assert_int_eq(count_in(test_admin_dsn(), "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_tpl_%'"), 1);
+    ck_assert_int_eq(RUN_ADMIN("testdb", "drop", "postgres"), 1); /* never another database */
+    ck_assert_int_eq(RUN_ADMIN("testdb", "drop", uri), 1);        /* gone already */
+    ck_assert_int_eq(RUN_ADMIN("testdb", "prune", "--keep", "x"), 2);
+    ck_assert_int_eq(RUN_ADMIN("testdb", "frob"), 2);
+    ck_assert_int_eq(RUN_ADMIN("--json", "testdb", "prune", "--keep", "0"), 0);
+    json_check(out, "d['dropped'] >= 1");
+    ck_assert_int_eq(count_in(test_admin_dsn(), "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_tpl_%'"), 0);
+    ck_assert_int_eq(RUN_ADMIN("testdb", "--help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "prune"));
+}
+END_TEST
+
 static void cli_tests_needing_library(TCase *tc)
 {
+    tcase_add_test(tc, testdb_create_drop_prune);
     tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
     tcase_add_test(tc, adopt_golang_migrate_named_and_refusals);
     tcase_add_test(tc, empty_dir_is_an_error);

@@ -86,6 +86,14 @@ static const struct {
               "Refused (nothing recorded) when the other tool's history is dirty or holds a\n"
               "version that is not in the directory.\n"
               "example: strata adopt --from goose\n"},
+    {"testdb", "usage: strata testdb create | drop URI | prune [--keep N]\n"
+               "Fresh, fully migrated databases for tests, cloned in milliseconds from a\n"
+               "template that holds every migration applied (built once per migration set).\n"
+               "-d is the admin connection: a role with CREATEDB, on a maintenance database.\n"
+               "  create      prints one line on stdout: the libpq URI of a new database\n"
+               "  drop URI    drops a database made by create (its sessions are ended)\n"
+               "  prune       drops the templates but the N newest (--keep N, default 3)\n"
+               "example: DATABASE_URL=$(strata -d postgresql:///postgres testdb create)\n"},
     {"help", "usage: strata help [COMMAND]\n"
              "Describes one command, or lists them all.\n"
              "example: strata help up\n"},
@@ -120,6 +128,7 @@ void cli_usage(FILE *f)
           "  baseline V                   mark everything up to V applied without running it\n"
           "  embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
           "  adopt [--from TOOL] [--table T]  take over another tool's history\n"
+          "  testdb create | drop URI | prune [--keep N]  migrated databases for tests\n"
           "  help [COMMAND]               describe a command\n"
           "\n"
           "global options (before or after the command):\n"

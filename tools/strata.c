@@ -16,7 +16,7 @@ static const struct {
     {"redo", cmd_redo},     {"status", cmd_status}, {"verify", cmd_verify},
     {"force", cmd_force},   {"accept", cmd_accept}, {"baseline", cmd_baseline},
     {"lint", cmd_lint},     {"embed", cmd_embed},   {"help", cmd_help},
-    {"adopt", cmd_adopt},
+    {"adopt", cmd_adopt},   {"testdb", cmd_testdb},
 };
 
 static cli_cmd_fn find_command(const char *name)
