@@ -995,8 +995,50 @@ START_TEST(testdb_create_drop_prune)
 }
 END_TEST
 
+
+START_TEST(schema_snapshot_and_check)
+{
+    char file[1024], bad[1024];
+    ck_assert_int_eq(RUN("up"), 0);
+    snprintf(file, sizeof file, "%s/schema.txt", mdir);
+    ck_assert_int_eq(RUN("schema", "-o", file), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(RUN("schema"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "public.users"));
+    ck_assert_ptr_null(strstr(out, "strata_history"));
+    ck_assert_int_eq(RUN("schema", "--check", file), 0);
+    ck_assert_str_eq(out, "");
+    test_sql("ALTER TABLE users ADD COLUMN \"Émail\" text; DROP TABLE posts");
+    ck_assert_int_eq(RUN("schema", "--check", file), 1);
+    ck_assert_msg(strstr(out, "+ column public.users.\"Émail\"") && strstr(out, "- table public.posts"), "%s", out);
+    ck_assert_ptr_nonnull(strstr(err, file));
+    ck_assert_int_eq(RUN("--json", "schema", "--check", file), 1);
+    json_check(out, "d['ok'] == False and len(d['diff']) >= 2 and "
+                    "any(x['change'] == 'added' and x['object'] == 'column' for x in d['diff'])");
+    ck_assert_int_eq(RUN("--json", "schema", "-o", file), 0); /* JSON snapshot, read back by --check */
+    ck_assert_int_eq(RUN("--json", "schema", "--check", file), 0);
+    json_check(out, "d == {'ok': True, 'diff': []}");
+    ck_assert_int_eq(RUN("--json", "schema"), 0);
+    json_check(out, "isinstance(d, (list, dict))");
+    snprintf(bad, sizeof bad, "%s/bad.txt", mdir);
+    test_write(mdir, "bad.txt", "this is not a snapshot\n");
+    ck_assert_int_eq(RUN("schema", "--check", bad), 1);
+    ck_assert_msg(strstr(err, bad) && strstr(err, "line 1"), "%s", err);
+    ck_assert_int_eq(RUN("schema", "--check", "/nonexistent/schema.txt"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/schema.txt"));
+    ck_assert_int_eq(RUN("schema", "-o", file, "--check", file), 2);
+    test_sql("CREATE ROLE \"cli Reader\"; GRANT SELECT ON users TO \"cli Reader\"");
+    ck_assert_int_eq(RUN("schema", "--privileges"), 0);
+    ck_assert_msg(strstr(out, "cli Reader"), "%s", out);
+    ck_assert_int_eq(RUN("schema"), 0);
+    ck_assert_ptr_null(strstr(out, "cli Reader"));
+    test_sql("REVOKE ALL ON users FROM \"cli Reader\"; DROP ROLE \"cli Reader\"");
+}
+END_TEST
+
 static void cli_tests_needing_library(TCase *tc)
 {
+    tcase_add_test(tc, schema_snapshot_and_check);
     tcase_add_test(tc, testdb_create_drop_prune);
     tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
     tcase_add_test(tc, adopt_golang_migrate_named_and_refusals);

@@ -95,6 +95,7 @@ int cmd_embed(cli *c, int argc, char **argv);
 int cmd_help(cli *c, int argc, char **argv);
 int cmd_adopt(cli *c, int argc, char **argv);
 int cmd_testdb(cli *c, int argc, char **argv);
+int cmd_schema(cli *c, int argc, char **argv);
 
 /* force, accept and baseline: one version argument (cmd_version.c). */
 int cli_version_command(cli *c, int argc, char **argv, const char *what);

@@ -94,6 +94,17 @@ static const struct {
                "  drop URI    drops a database made by create (its sessions are ended)\n"
                "  prune       drops the templates but the N newest (--keep N, default 3)\n"
                "example: DATABASE_URL=$(strata -d postgresql:///postgres testdb create)\n"},
+    {"schema", "usage: strata schema [-o FILE] [--json] [--privileges]\n"
+               "       strata schema --check FILE [--json] [--privileges]\n"
+               "Prints the database's schema read from pg_catalog (no pg_dump): one\n"
+               "deterministic line per object, the same bytes for the same schema. The\n"
+               "history table is left out.\n"
+               "  -o FILE        write it to FILE (commit it)\n"
+               "  --json         as JSON (--check reads either)\n"
+               "  --privileges   owners and grants too\n"
+               "  --check FILE   exit 1 and print the diff when the database differs from\n"
+               "                 FILE (\"-\": only in FILE, \"+\": only in the database)\n"
+               "example: strata schema -o schema.txt && strata schema --check schema.txt\n"},
     {"help", "usage: strata help [COMMAND]\n"
              "Describes one command, or lists them all.\n"
              "example: strata help up\n"},
@@ -129,6 +140,7 @@ void cli_usage(FILE *f)
           "  embed -o OUT.c [--header OUT.h] [--symbol NAME] [--depfile F] DIR\n"
           "  adopt [--from TOOL] [--table T]  take over another tool's history\n"
           "  testdb create | drop URI | prune [--keep N]  migrated databases for tests\n"
+          "  schema [-o FILE] [--privileges] | --check FILE  the schema snapshot, or diff\n"
           "  help [COMMAND]               describe a command\n"
           "\n"
           "global options (before or after the command):\n"

@@ -17,6 +17,7 @@ static const struct {
     {"force", cmd_force},   {"accept", cmd_accept}, {"baseline", cmd_baseline},
     {"lint", cmd_lint},     {"embed", cmd_embed},   {"help", cmd_help},
     {"adopt", cmd_adopt},   {"testdb", cmd_testdb},
+    {"schema", cmd_schema},
 };
 
 static cli_cmd_fn find_command(const char *name)
