@@ -1036,8 +1036,111 @@ START_TEST(schema_snapshot_and_check)
 }
 END_TEST
 
+
+static long scratch_dbs(void)
+{
+    return count_in(test_admin_dsn(), "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_scratch\\_%'");
+}
+
+START_TEST(verify_roundtrip_results)
+{
+    ck_assert_int_eq(RUN("verify", "--roundtrip"), 0);
+    ck_assert_msg(strstr(out, "ok") && strstr(err, "every down restores"), "%s\n%s", out, err);
+    /* a down that leaves residue: exit 1, the object named */
+    test_write(mdir, "3_resid.up.sql", "CREATE TABLE r3 (id int);\n");
+    test_write(mdir, "3_resid.down.sql", "DROP TABLE r3;\nCREATE TABLE \"Résidu\" (id int);\n");
+    test_write(mdir, "4_bad.up.sql", "CREATE TABLE bad (id int);\n");
+    test_write(mdir, "4_bad.down.sql", "DROP TABLE nope;\n");
+    ck_assert_int_eq(RUN("verify", "--roundtrip"), 1);
+    ck_assert_msg(strstr(out, "residue") && strstr(out, "\"Résidu\""), "%s", out);
+    ck_assert_msg(strstr(out, "down-failed") && strstr(out, "4_bad.down.sql:1:"), "%s", out);
+    ck_assert_int_eq(RUN("--json", "verify", "--roundtrip", "--from", "3"), 1);
+    json_check(out, "[x['version'] for x in d] == [3, 4] and d[0]['result'] == 'residue' and 'diff' in d[0] "
+                    "and d[1]['result'] == 'down-failed' and 'nope' in d[1]['error']");
+    ck_assert_int_eq(scratch_dbs(), 0); /* dropped after each run, failures included */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'users'"), 0); /* target untouched */
+    ck_assert_int_eq(RUN("verify", "--from", "3"), 2);
+    ck_assert_int_eq(RUN("verify", "--roundtrip", "--drift"), 2);
+}
+END_TEST
+
+START_TEST(verify_scratch_must_be_empty)
+{
+    char dsn[1024];
+    test_sql("SELECT 1");
+    PGconn *a = PQconnectdb(test_admin_dsn());
+    PQclear(PQexec(a, "DROP DATABASE IF EXISTS cli_scratch_kept"));
+    PQclear(PQexec(a, "CREATE DATABASE cli_scratch_kept"));
+    PQfinish(a);
+    snprintf(dsn, sizeof dsn, "%s dbname=cli_scratch_kept", test_admin_dsn());
+    PGconn *k = PQconnectdb(dsn);
+    PQclear(PQexec(k, "CREATE TABLE \"Leftover\" (id int)"));
+    PQfinish(k);
+    ck_assert_int_eq(RUN("verify", "--roundtrip", "--scratch", dsn), 1);
+    ck_assert_msg(strstr(err, "Leftover"), "%s", err);
+    ck_assert_int_eq(RUN("verify", "--drift", "--scratch", dsn), 1);
+    ck_assert_msg(strstr(err, "Leftover"), "%s", err);
+    ck_assert_int_eq(count_in(dsn, "SELECT count(*) FROM pg_class WHERE relname = 'Leftover'"), 1); /* kept */
+    k = PQconnectdb(dsn);
+    PQclear(PQexec(k, "DROP TABLE \"Leftover\""));
+    PQfinish(k);
+    ck_assert_int_eq(RUN("verify", "--roundtrip", "--scratch", dsn), 0); /* empty: used, and kept */
+    ck_assert_int_eq(count_in(test_admin_dsn(), "SELECT count(*) FROM pg_database WHERE datname = 'cli_scratch_kept'"), 1);
+    a = PQconnectdb(test_admin_dsn());
+    PQclear(PQexec(a, "DROP DATABASE cli_scratch_kept WITH (FORCE)"));
+    PQfinish(a);
+}
+END_TEST
+
+START_TEST(verify_drift_after_hand_alter)
+{
+    ck_assert_int_eq(RUN("up", "--to", "1"), 0);
+    ck_assert_int_eq(RUN("verify", "--drift"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "drift: none"));
+    test_sql("ALTER TABLE users ADD COLUMN \"Hand Made\" text");
+    ck_assert_int_eq(RUN("verify", "--drift"), 1);
+    ck_assert_msg(strstr(out, "+ column public.users.\"Hand Made\""), "%s", out);
+    ck_assert_int_eq(RUN("--json", "verify", "--drift"), 1);
+    json_check(out, "d['drift'] == True and d['diff'][0]['change'] == 'added' and d['diff'][0]['object'] == 'column'");
+    ck_assert_int_eq(scratch_dbs(), 0);
+}
+END_TEST
+
+/* SIGINT or SIGTERM to strata mid-run: the scratch database is dropped. */
+START_TEST(verify_signal_drops_scratch)
+{
+    static const int sigs[] = {SIGINT, SIGTERM};
+    test_write(mdir, "3_slow.up.sql", "SELECT pg_sleep(60);\n");
+    test_write(mdir, "3_slow.down.sql", "SELECT 1;\n");
+    for (int i = 0; i < 2; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(getenv("STRATA_CLI"), "strata", "-d", test_db_current(), "-m", mdir, "verify", "--roundtrip",
+                  (char *)NULL);
+            _exit(127);
+        }
+        for (int k = 0; k < 200 && test_query_long("SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                                                   "'SELECT pg_sleep(60)%'") == 0; k++)
+            usleep(50000);
+        ck_assert_int_eq(scratch_dbs(), 1);
+        kill(pid, sigs[i]); /* the parent only: it passes the signal on */
+        int st;
+        waitpid(pid, &st, 0);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[i], "status %d", st);
+        ck_assert_int_eq(scratch_dbs(), 0);
+    }
+}
+END_TEST
+
 static void cli_tests_needing_library(TCase *tc)
 {
+    tcase_add_test(tc, verify_roundtrip_results);
+    tcase_add_test(tc, verify_scratch_must_be_empty);
+    tcase_add_test(tc, verify_drift_after_hand_alter);
+    tcase_add_test(tc, verify_signal_drops_scratch);
     tcase_add_test(tc, schema_snapshot_and_check);
     tcase_add_test(tc, testdb_create_drop_prune);
     tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
