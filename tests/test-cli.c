@@ -1135,8 +1135,35 @@ START_TEST(verify_signal_drops_scratch)
 }
 END_TEST
 
+
+START_TEST(up_observe_locks_and_rewrites)
+{
+    ck_assert_int_eq(RUN("up"), 0);
+    test_write(mdir, "3_add.up.sql", "ALTER TABLE users ADD COLUMN note text;\n");
+    test_write(mdir, "4_type.up.sql", "-- widen\nSELECT 1;\nALTER TABLE users ALTER COLUMN id TYPE bigint;\n");
+    ck_assert_int_eq(RUN("--json", "up", "--observe", "--lint=off"), 0);
+    json_check(out, "[m['version'] for m in d] == [3, 4] and "
+                    "set(d[0]['statements'][0]) == {'line', 'duration_ms', 'rows', 'locks', 'rewrote'} and "
+                    "{'relation': 'users', 'mode': 'AccessExclusiveLock'} in d[0]['statements'][0]['locks'] and "
+                    "d[0]['statements'][0]['rewrote'] == [] and d[0]['statements'][0]['line'] == 1 and "
+                    "d[1]['statements'][1]['line'] == 3 and 'users' in d[1]['statements'][1]['rewrote'] and "
+                    "d[1]['statements'][0]['rewrote'] == [] and "
+                    "any(h['relation'] == 'users' and h['ms'] >= 0 for h in d[0]['held'])");
+    ck_assert_int_eq(RUN("down", "--steps", "2", "--allow-empty-down"), 1); /* no downs: irreversible */
+    test_write(mdir, "3_add.down.sql", "ALTER TABLE users DROP COLUMN note;\n");
+    test_write(mdir, "4_type.down.sql", "ALTER TABLE users ALTER COLUMN id TYPE int;\n");
+    ck_assert_int_eq(RUN("down", "--steps", "2"), 0);
+    ck_assert_int_eq(RUN("up", "--observe", "--lint=off"), 0);
+    ck_assert_msg(strstr(out, "== 3 add") && strstr(out, "strongest lock: users AccessExclusiveLock, held"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "REWROTE: users") && strstr(out, "line 3"), "%s", out);
+    ck_assert_int_eq(RUN("up", "--observe", "--dry-run"), 2);
+}
+END_TEST
+
 static void cli_tests_needing_library(TCase *tc)
 {
+    tcase_add_test(tc, up_observe_locks_and_rewrites);
     tcase_add_test(tc, verify_roundtrip_results);
     tcase_add_test(tc, verify_scratch_must_be_empty);
     tcase_add_test(tc, verify_drift_after_hand_alter);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observe.h"
+
 void cli_init(cli *c)
 {
     memset(c, 0, sizeof *c);
@@ -30,6 +32,8 @@ void cli_free(cli *c)
     c->s = NULL;
     done_free(&c->applied);
     done_free(&c->reverted);
+    observe_free(c->observe);
+    c->observe = NULL;
 }
 
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms)

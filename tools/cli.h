@@ -42,6 +42,7 @@ typedef struct cli {
     jw dry;                   /* up/down --dry-run --json: the statements */
     int64_t dry_last;         /* dry run: the migration whose header is out */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
+    struct observe_log *observe; /* up --observe: what each statement did */
 } cli;
 
 /* A command: argv[0] is the command name. Returns the exit code. */
