@@ -30,8 +30,10 @@ static int roundtrip(cli *c, const proof_opts *o, const char *scratch)
         return rc;
     if (!c->verbose)
         strata_set_event_callback(c->s, NULL, NULL); /* each up and down twice: noise */
-    if ((rc = strata_verify_roundtrip(c->s, o->from, &rep)))
+    if ((rc = strata_verify_roundtrip(c->s, o->from, &rep))) {
+        strata_roundtrip_report_free(rep);
         return cli_fail(c, rc, o->scratch ? "verify --roundtrip --scratch" : "verify --roundtrip");
+    }
     if ((rc = strata_roundtrip_render(rep, c->json ? STRATA_FORMAT_JSON : STRATA_FORMAT_TEXT, &text))) {
         strata_roundtrip_report_free(rep);
         return cli_fail(c, rc, "verify --roundtrip");
@@ -59,8 +61,10 @@ static int drift(cli *c, const char *scratch)
         return rc;
     if (!c->verbose)
         strata_set_event_callback(c->s, NULL, NULL);
-    if ((rc = strata_verify_drift(c->s, scratch, 0, &d)))
+    if ((rc = strata_verify_drift(c->s, scratch, 0, &d))) {
+        strata_schema_diff_free(d);
         return cli_fail(c, rc, "verify --drift");
+    }
     if ((rc = strata_schema_diff_render(d, c->json ? STRATA_FORMAT_JSON : STRATA_FORMAT_TEXT, &text))) {
         strata_schema_diff_free(d);
         return cli_fail(c, rc, "verify --drift");
