@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observe.h"
+
 void cli_init(cli *c)
 {
     memset(c, 0, sizeof *c);
@@ -30,6 +32,8 @@ void cli_free(cli *c)
     c->s = NULL;
     done_free(&c->applied);
     done_free(&c->reverted);
+    observe_free(c->observe);
+    c->observe = NULL;
 }
 
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms)
@@ -143,7 +147,7 @@ const char *cli_code_name(int rc)
     static const char *const names[] = {"ok",       "error",     "nomem",    "invalid",   "connect",
                                         "sql",      "io",        "parse",    "duplicate", "locked",
                                         "checksum", "order",     "unknown",  "dirty",     "irreversible",
-                                        "nodb",     "lint",      "notfound"};
+                                        "nodb",     "lint",      "notfound", "notempty"};
     int i = -rc;
     return i >= 0 && i < (int)(sizeof names / sizeof names[0]) ? names[i] : "error";
 }

@@ -42,6 +42,7 @@ typedef struct cli {
     jw dry;                   /* up/down --dry-run --json: the statements */
     int64_t dry_last;         /* dry run: the migration whose header is out */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
+    struct observe_log *observe; /* up --observe: what each statement did */
 } cli;
 
 /* A command: argv[0] is the command name. Returns the exit code. */
@@ -93,6 +94,9 @@ int cmd_baseline(cli *c, int argc, char **argv);
 int cmd_lint(cli *c, int argc, char **argv);
 int cmd_embed(cli *c, int argc, char **argv);
 int cmd_help(cli *c, int argc, char **argv);
+int cmd_adopt(cli *c, int argc, char **argv);
+int cmd_testdb(cli *c, int argc, char **argv);
+int cmd_schema(cli *c, int argc, char **argv);
 
 /* force, accept and baseline: one version argument (cmd_version.c). */
 int cli_version_command(cli *c, int argc, char **argv, const char *what);

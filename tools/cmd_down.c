@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "hints.h"
-#include "weak.h"
 
 typedef struct down_opts {
     int64_t to, steps;
@@ -76,11 +75,7 @@ int cmd_down(cli *c, int argc, char **argv)
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
     strata_set_dry_run(c->s, d.dry);
-    if (d.allow_empty) {
-        if (!strata_set_allow_empty_down)
-            return cli_error(c, "invalid", "down --allow-empty-down: this libstrata is too old for it");
-        strata_set_allow_empty_down(c->s, 1);
-    }
+    strata_set_allow_empty_down(c->s, d.allow_empty);
     cli_install_interrupt(c);
     if (d.all)
         rc = strata_revert(c->s, STRATA_BEFORE_FIRST);

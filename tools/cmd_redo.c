@@ -4,20 +4,6 @@
 #include <string.h>
 
 #include "hints.h"
-#include "weak.h"
-
-/* Without strata_redo in the library: revert one step, then apply the
- * version the revert reported (recorded from events even with -q). */
-static int redo_fallback(cli *c, int64_t *version)
-{
-    int rc = strata_revert_steps(c->s, 1);
-    if (rc)
-        return rc;
-    if (c->last_reverted < 0)
-        return STRATA_ENOTFOUND;
-    *version = c->last_reverted;
-    return strata_apply(c->s, c->last_reverted);
-}
 
 int cmd_redo(cli *c, int argc, char **argv)
 {
@@ -32,7 +18,7 @@ int cmd_redo(cli *c, int argc, char **argv)
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
     cli_install_interrupt(c);
-    rc = strata_redo ? strata_redo(c->s, 1, &version) : redo_fallback(c, &version);
+    rc = strata_redo(c->s, 1, &version);
     if (rc == STRATA_ENOTFOUND && c->reverted.n == 0) {
         if (c->json)
             fputs("{\"reverted\": [], \"applied\": []}\n", stdout);

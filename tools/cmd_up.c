@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "lintcmd.h"
+#include "observe.h"
 
 #define LINT_SHOW (-3) /* default: print the errors of what is applied, do not block */
 
 typedef struct up_opts {
     int64_t to;
     int32_t phase;
-    int dry, ooo, resume, single, lint;
+    int dry, ooo, resume, single, lint, observe;
 } up_opts;
 
 static int parse(cli *c, up_opts *u, int argc, char **argv)
@@ -22,6 +23,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},            {"allow-out-of-order", no_argument, NULL, 'o'},
         {"resume", no_argument, NULL, 'r'},             {"single-transaction", no_argument, NULL, '1'},
         {"lint", required_argument, NULL, 'l'},         {"help", no_argument, NULL, 'h'},
+        {"observe", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0}};
     int o;
     memset(u, 0, sizeof *u);
@@ -46,6 +48,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         case 'o': u->ooo = 1; break;
         case 'r': u->resume = 1; break;
         case '1': u->single = 1; break;
+        case 'O': u->observe = 1; break;
         case 'l':
             u->lint = lintcmd_parse_level(optarg);
             if (u->lint < LINTCMD_LEVEL_OFF)
@@ -57,6 +60,8 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(c, "up: unexpected argument '%s'", argv[optind]);
+    if (u->observe && u->dry)
+        return cli_usage_error(c, "up: --observe runs the migrations; it excludes --dry-run%s", "");
     return EXIT_OK;
 }
 
@@ -167,6 +172,11 @@ int cmd_up(cli *c, int argc, char **argv)
     strata_set_allow_out_of_order(c->s, u.ooo);
     strata_set_resume(c->s, u.resume);
     strata_set_single_transaction(c->s, u.single);
+    if (u.observe) {
+        if (!(c->observe = observe_new()))
+            return cli_error(c, "nomem", "out of memory");
+        strata_set_observe(c->s, 1);
+    }
     if (u.lint != LINTCMD_LEVEL_OFF) {
         rc = lintcmd_gate(c->s, u.lint == LINT_SHOW ? LINTCMD_LEVEL_OFF : u.lint, u.dry && !c->json,
                           u.lint == LINT_SHOW && !u.dry && !c->quiet, &c->style);
@@ -179,7 +189,21 @@ int cmd_up(cli *c, int argc, char **argv)
     rc = strata_apply(c->s, u.to);
     if (u.dry && c->json)
         dry_json_end(c, rc == STRATA_OK);
-    if (rc)
+    if (rc) {
+        if (u.observe && !c->json)
+            observe_print_text(stdout, c->observe); /* what ran before the failure */
         return cli_fail(c, rc, u.dry ? "dry run" : "up");
+    }
+    if (u.observe) {
+        bool json = c->json;
+        if (json)
+            observe_print_json(stdout, c->observe);
+        else
+            observe_print_text(stdout, c->observe);
+        c->json = false; /* stdout holds the observe array; the summary goes to stderr */
+        rc = report(c, &u);
+        c->json = json;
+        return rc;
+    }
     return u.dry ? EXIT_OK : report(c, &u);
 }

@@ -1,9 +1,11 @@
 /* strata verify: applied migrations against their files. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <string.h>
 
 #include "hints.h"
+#include "proof.h"
 
 static const char *source_of(cli *c, int64_t version)
 {
@@ -52,18 +54,55 @@ static void json_problem(jw *w, const strata_status_row *r, const char *file)
     jw_obj_end(w);
 }
 
+static int parse(cli *c, proof_opts *o, int argc, char **argv)
+{
+    static const struct option longs[] = {{"roundtrip", no_argument, NULL, 'r'},
+                                          {"drift", no_argument, NULL, 'd'},
+                                          {"scratch", required_argument, NULL, 's'},
+                                          {"from", required_argument, NULL, 'f'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    bool has_from = false;
+    int ch;
+    memset(o, 0, sizeof *o);
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'r': o->roundtrip = true; break;
+        case 'd': o->drift = true; break;
+        case 's': o->scratch = optarg; break;
+        case 'f':
+            if (!cli_parse_version(optarg, &o->from))
+                return cli_usage_error(c, "verify: --from needs a version, got '%s'", optarg);
+            has_from = true;
+            break;
+        case 'h': cli_help(stdout, "verify"); return -1;
+        default: return cli_usage_error(c, "verify: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error(c, "verify: unexpected argument '%s'", argv[optind]);
+    if (o->roundtrip && o->drift)
+        return cli_usage_error(c, "verify: --roundtrip and --drift exclude each other%s", "");
+    if (o->scratch && !o->roundtrip && !o->drift)
+        return cli_usage_error(c, "verify: --scratch goes with --roundtrip or --drift%s", "");
+    if (has_from && !o->roundtrip)
+        return cli_usage_error(c, "verify: --from goes with --roundtrip%s", "");
+    return EXIT_OK;
+}
+
 int cmd_verify(cli *c, int argc, char **argv)
 {
     strata_status_list *st = NULL;
     size_t bad = 0;
     jw w;
     int rc;
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        cli_help(stdout, "verify");
-        return EXIT_OK;
-    }
-    if (argc > 1)
-        return cli_usage_error(c, "verify: unexpected argument '%s'", argv[1]);
+    proof_opts o;
+    if ((rc = parse(c, &o, argc, argv)))
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.roundtrip || o.drift)
+        return proof_run(c, &o);
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
     if ((rc = strata_status(c->s, &st)))

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "observe.h"
 
 /* The Ctrl-C report: written by the signal handler, so it is kept ready
  * in a static buffer (the only async-signal-safe way to say it). */
@@ -178,6 +179,10 @@ void cli_on_event(const strata_event *ev, void *payload)
     record(c, ev);
     if (ev->type == STRATA_EVENT_DRY_RUN) {
         dry_run(c, ev);
+        return;
+    }
+    if (ev->type == STRATA_EVENT_OBSERVED) {
+        observe_event(c->observe, ev); /* reported at the end (up --observe) */
         return;
     }
     if (c->quiet)

@@ -16,7 +16,8 @@ static const struct {
     {"redo", cmd_redo},     {"status", cmd_status}, {"verify", cmd_verify},
     {"force", cmd_force},   {"accept", cmd_accept}, {"baseline", cmd_baseline},
     {"lint", cmd_lint},     {"embed", cmd_embed},   {"help", cmd_help},
-    /* adopt: another tool's history read into strata's (cmd_adopt.c, to come) */
+    {"adopt", cmd_adopt},   {"testdb", cmd_testdb},
+    {"schema", cmd_schema},
 };
 
 static cli_cmd_fn find_command(const char *name)
@@ -96,6 +97,10 @@ static int parse_globals(cli *c, int argc, char **argv, char **rest, int *nrest,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *name, *val;
         int kind = dashdash ? G_NONE : global_kind(a, &name, &val);
+        /* after `adopt`, --table names the other tool's table (strata's own
+         * history table is then given before the command) */
+        if (kind == G_VALUE && *nrest > 0 && strcmp(rest[0], "adopt") == 0 && strncmp(a, "--table", 7) == 0)
+            kind = G_NONE;
         if (!dashdash && strcmp(a, "--") == 0 && *nrest > 0)
             dashdash = true;
         if (kind == G_VALUE && !val) {
