@@ -389,6 +389,13 @@ START_TEST(unparsed_is_an_error)
     ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
     strata_lint_report_free(r);
     strata_close(s);
+    /* a lone unreadable statement the splitter finds nothing in */
+    r = lint_one(&s, "CREATE TABLE (;\n", "SELECT 1;");
+    f = find(r, "unparsed");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->severity, STRATA_SEVERITY_ERROR);
+    strata_lint_report_free(r);
+    strata_close(s);
     /* the quoted meta-command is cut short on a character boundary */
     r = lint_one(&s, "\\echo x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
                      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"

@@ -14,6 +14,7 @@ void cli_init(cli *c)
     c->dir = "./migrations";
     c->lock_wait_ms = c->lock_timeout_ms = c->statement_timeout_ms = -1;
     c->retries = -1;
+    c->retry_budget_ms = -1;
     c->last_reverted = -1;
     c->dry_last = -1;
 }
@@ -190,6 +191,8 @@ static int apply_options(cli *c)
         strata_set_statement_timeout_ms(c->s, c->statement_timeout_ms);
     if (c->retries >= 0)
         strata_set_retries(c->s, c->retries);
+    if (c->retry_budget_ms >= 0)
+        strata_set_retry_budget_ms(c->s, c->retry_budget_ms);
     return EXIT_OK;
 }
 

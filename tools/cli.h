@@ -35,6 +35,7 @@ typedef struct cli {
     /* deployer options; -1 = the library's default */
     int64_t lock_wait_ms, lock_timeout_ms, statement_timeout_ms;
     int32_t retries;
+    int64_t retry_budget_ms;
     out_style style;
     strata *s;
     int64_t last_reverted;    /* from events: even with -q */

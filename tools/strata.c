@@ -36,7 +36,7 @@ static int global_kind(const char *a, const char **name, const char **val)
 {
     static const char *const with_value[] = {"-d", "--database", "-m", "--migrations", "--table",
                                              "--lock-wait", "--lock-timeout", "--statement-timeout",
-                                             "--retries"};
+                                             "--retries", "--retry-budget"};
     static const char *const flags[] = {"--json", "-q", "--quiet", "-v", "--verbose"};
     *val = NULL;
     *name = a;
@@ -77,6 +77,8 @@ static int set_global(cli *c, const char *opt, const char *v)
     else if (strncmp(opt, "--lock-timeout", 14) == 0) return set_duration(c, &c->lock_timeout_ms, "--lock-timeout", v);
     else if (strncmp(opt, "--statement-timeout", 19) == 0)
         return set_duration(c, &c->statement_timeout_ms, "--statement-timeout", v);
+    else if (strncmp(opt, "--retry-budget", 14) == 0)
+        return set_duration(c, &c->retry_budget_ms, "--retry-budget", v);
     else if (strncmp(opt, "--retries", 9) == 0) {
         int64_t n;
         if (!cli_parse_version(v, &n) || n > 1000)

@@ -229,7 +229,7 @@ static char *blank_meta_commands(lint_ctx *c, const char *sql)
 
 /* The slow path: statement by statement, so one unreadable statement does
  * not hide the others. */
-static void lint_piecewise(lint_ctx *c, const char *sql)
+static void lint_piecewise(lint_ctx *c, const char *sql, int32_t err_at)
 {
     PgQuerySplitResult sr = pg_query_split_with_scanner(sql);
     if (sr.error) {
@@ -238,6 +238,10 @@ static void lint_piecewise(lint_ctx *c, const char *sql)
         pg_query_free_split_result(sr);
         return;
     }
+    if (sr.n_stmts == 0) /* "CREATE TABLE (;": nothing to split, still unreadable */
+        lint_add(c, "unparsed", err_at,
+                 "PostgreSQL %d's parser cannot read this migration (newer grammar or a typo); "
+                 "it could not be verified", 15);
     for (int i = 0; i < sr.n_stmts; i++) {
         int32_t loc = sr.stmts[i]->stmt_location, len = sr.stmts[i]->stmt_len;
         if (len == 0)
@@ -332,7 +336,7 @@ static void lint_one(lint_ctx *c)
             lint_parsed(c, pr, 0);
             pg_query__parse_result__free_unpacked(pr, NULL);
         } else if (blanked) {
-            lint_piecewise(c, blanked);
+            lint_piecewise(c, blanked, err_at);
         }
         free(blanked);
     }
