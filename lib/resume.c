@@ -160,10 +160,13 @@ char *regclass_literal(strata *s, const char *schema, const char *rel)
     return lit;
 }
 
-bool resume_statement_done(strata *s, const char *stmt)
+/* The index a CREATE INDEX CONCURRENTLY @stmt names, as the catalog has it:
+ * 1 valid, 0 INVALID (with its quoted name in *@name), -1 absent or not
+ * such a statement. */
+static int index_state(strata *s, const char *stmt, char **name)
 {
     char *schema = NULL, *rel = NULL, *idx = NULL, *lrel = NULL, *lidx = NULL;
-    bool done = false;
+    int state = -1;
     if (parse_index_concurrently(stmt, &schema, &rel, &idx) && idx) {
         lrel = regclass_literal(s, schema, rel);
         lidx = pg_literal(s, idx);
@@ -172,11 +175,15 @@ bool resume_statement_done(strata *s, const char *stmt)
         PGresult *r = NULL;
         sbuf q;
         sbuf_init(&q);
-        sbuf_printf(&q, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                        "WHERE i.indrelid = to_regclass(%s) AND c.relname = %s AND i.indisvalid",
+        sbuf_printf(&q, "SELECT i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+                        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n "
+                        "ON n.oid = c.relnamespace WHERE i.indrelid = to_regclass(%s) AND c.relname = %s",
                     lrel, lidx);
-        if (!q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK)
-            done = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+        if (!q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK && PQntuples(r) == 1) {
+            state = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+            if (!state && name)
+                *name = xstrdup(PQgetvalue(r, 0, 1));
+        }
         PQclear(r);
         sbuf_free(&q);
     }
@@ -185,44 +192,19 @@ bool resume_statement_done(strata *s, const char *stmt)
     free(schema);
     free(rel);
     free(idx);
-    return done;
+    return state;
 }
 
-/* The quoted name of the INVALID index @stmt would create, or NULL. */
-static char *invalid_index_of(strata *s, const char *stmt)
+bool resume_statement_done(strata *s, const char *stmt)
 {
-    char *schema = NULL, *rel = NULL, *idx = NULL, *lrel = NULL, *lidx = NULL, *name = NULL;
-    if (parse_index_concurrently(stmt, &schema, &rel, &idx) && idx) {
-        lrel = regclass_literal(s, schema, rel);
-        lidx = pg_literal(s, idx);
-    }
-    if (lrel && lidx) {
-        PGresult *r = NULL;
-        sbuf q;
-        sbuf_init(&q);
-        sbuf_printf(&q, "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i "
-                        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = "
-                        "c.relnamespace WHERE i.indrelid = to_regclass(%s) AND c.relname = %s AND "
-                        "NOT i.indisvalid",
-                    lrel, lidx);
-        if (!q.oom && pg_simple_quiet(s, q.data, &r) == STRATA_OK && PQntuples(r) == 1)
-            name = xstrdup(PQgetvalue(r, 0, 0));
-        PQclear(r);
-        sbuf_free(&q);
-    }
-    free(lrel);
-    free(lidx);
-    free(schema);
-    free(rel);
-    free(idx);
-    return name;
+    return index_state(s, stmt, NULL) == 1;
 }
 
 int resume_drop_invalid_index(strata *s, const migration *m, const char *stmt)
 {
-    char *name = invalid_index_of(s, stmt);
+    char *name = NULL;
     int res = STRATA_OK;
-    if (!name)
+    if (index_state(s, stmt, &name) != 0 || !name)
         return STRATA_OK;
     sbuf b;
     sbuf_init(&b);
