@@ -219,6 +219,9 @@ char *pg_ident(strata *s, const char *v);
 void sleep_ms(int64_t ms);
 int64_t now_ms(void);
 int pg_need_db(strata *s);
+/* A new connection with every parameter of @s's connection, to @dbname when
+ * not NULL (the watcher's second connection, test-database clones). */
+PGconn *pg_connect_like(strata *s, const char *dbname);
 
 /* ---- blocker watch (watch.c) ---- */
 void watch_report(strata *s, int64_t waited_ms);

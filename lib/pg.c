@@ -301,3 +301,28 @@ void pg_describe_error(sbuf *b, const PGresult *r, const char *label, const char
     if (hint)
         sbuf_printf(b, "\nHINT: %s", hint);
 }
+
+PGconn *pg_connect_like(strata *s, const char *dbname)
+{
+    PQconninfoOption *opts = PQconninfo(s->conn);
+    const char *keys[64], *vals[64];
+    int n = 0;
+    PGconn *c;
+    if (!opts)
+        return NULL;
+    for (PQconninfoOption *o = opts; o->keyword && n < 62; o++) {
+        if (o->val && *o->val && !(dbname && strcmp(o->keyword, "dbname") == 0)) {
+            keys[n] = o->keyword;
+            vals[n] = o->val;
+            n++;
+        }
+    }
+    if (dbname) {
+        keys[n] = "dbname";
+        vals[n++] = dbname;
+    }
+    keys[n] = vals[n] = NULL;
+    c = PQconnectdbParams(keys, vals, 0);
+    PQconninfoFree(opts);
+    return c;
+}

@@ -171,25 +171,7 @@ static void unlock(strata *s, int64_t key)
 /* A connection to @db with every other parameter of the admin one. */
 static PGconn *connect_db(strata *s, const char *db)
 {
-    PQconninfoOption *opts = PQconninfo(s->conn);
-    const char *keys[64], *vals[64];
-    int n = 0;
-    PGconn *c;
-    if (!opts)
-        return NULL;
-    for (PQconninfoOption *o = opts; o->keyword && n < 62; o++) {
-        if (o->val && *o->val && strcmp(o->keyword, "dbname") != 0) {
-            keys[n] = o->keyword;
-            vals[n] = o->val;
-            n++;
-        }
-    }
-    keys[n] = "dbname";
-    vals[n] = db;
-    keys[n + 1] = vals[n + 1] = NULL;
-    c = PQconnectdbParams(keys, vals, 0);
-    PQconninfoFree(opts);
-    return c;
+    return pg_connect_like(s, db);
 }
 
 /* A handle on @c running @s's migrations with @s's run options. The set is

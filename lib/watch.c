@@ -9,26 +9,8 @@
 
 static PGconn *connect_like(strata *s)
 {
-    if (s->conninfo)
-        return PQconnectdb(s->conninfo);
-    /* borrowed connection: reuse its parameters */
-    PQconninfoOption *opts = PQconninfo(s->conn);
-    const char *keys[64], *vals[64];
-    int n = 0;
-    PGconn *c;
-    if (!opts)
-        return NULL;
-    for (PQconninfoOption *o = opts; o->keyword && n < 63; o++) {
-        if (o->val && *o->val) {
-            keys[n] = o->keyword;
-            vals[n] = o->val;
-            n++;
-        }
-    }
-    keys[n] = vals[n] = NULL;
-    c = PQconnectdbParams(keys, vals, 0);
-    PQconninfoFree(opts);
-    return c;
+    /* a borrowed connection has no conninfo: reuse its parameters */
+    return s->conninfo ? PQconnectdb(s->conninfo) : pg_connect_like(s, NULL);
 }
 
 void watch_close(strata *s)
