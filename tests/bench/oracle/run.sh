@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Does `strata verify --roundtrip` find what a pg_dump oracle finds? On a
+# throwaway cluster: generate COUNT migrations with known downs (gen.py:
+# exact, or a defect real projects show), run strata's roundtrip and the
+# oracle (oracle.py: psql + `pg_dump -s` per migration), and score both
+# against the ground truth (compare.py): confusion tables, the goals of
+# issue 12, recall per defect class, every disagreement, and the time of each.
+#
+#   tests/bench/oracle/run.sh [STRATA_CLI]      (default build/tools/strata)
+#
+# Environment: COUNT (300 migrations), SEED (12), KEEP (a directory to copy
+# the corpus, the verdicts and the report into).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+strata=$(realpath "${1:-build/tools/strata}")
+here=tests/bench/oracle
+COUNT=${COUNT:-300}
+SEED=${SEED:-12}
+. tests/bench/cluster.sh
+
+python3 "$here/gen.py" "$work/corpus" --count "$COUNT" --seed "$SEED"
+chmod -R a+rX "$work"
+# the grants the probes give need a role; roles are cluster-wide, so both
+# databases see the same one
+psql -q -c 'CREATE ROLE strata_oracle_app'
+echo "$(machine_line); $COUNT generated migrations (seed $SEED)"
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+t0=$(date +%s%N)
+rc=0
+"$strata" -q -d "$dsn" -m "$work/corpus/migrations" --json verify --roundtrip >"$work/strata.json" \
+  2>"$work/strata.err" || rc=$?
+strata_ms=$(ms "$t0")
+if [ "$rc" -gt 1 ]; then  # 1: some down fails or leaves residue, as planted
+  echo "strata verify --roundtrip failed (exit $rc):" >&2
+  sed -n '1,20p' "$work/strata.err" >&2
+  exit 1
+fi
+
+createdb -T template0 strata_oracle
+t0=$(date +%s%N)
+python3 "$here/oracle.py" "$work/corpus/migrations" strata_oracle >"$work/oracle.tsv"
+oracle_ms=$(ms "$t0")
+
+python3 "$here/compare.py" "$work/corpus/truth.tsv" "$work/strata.json" "$work/oracle.tsv" \
+  "$(awk -v t="$strata_ms" 'BEGIN { print t / 1000 }')" "$(awk -v t="$oracle_ms" 'BEGIN { print t / 1000 }')" |
+  tee "$work/report.txt"
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"
+  cp -r "$work/corpus" "$work/strata.json" "$work/oracle.tsv" "$work/report.txt" "$KEEP/"
+fi
