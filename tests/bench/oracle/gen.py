@@ -29,7 +29,10 @@ FAILS = ["fail-no-type", "fail-constraint-index-name", "fail-cic-in-tx", "fail-d
 DIFFERS = ["not-null-lost", "varchar-to-text", "function-body", "table-left", "index-left",
            "type-left", "default-lost", "check-changed", "enum-order", "trigger-disabled",
            "comment-lost", "function-left", "rls-left"]
-PROBES = ["grant-left", "rule-left", "statistics-left", "stattarget-left"]
+PROBES = ["grant-left", "rule-left", "statistics-left", "stattarget-left", "extension-version"]
+# contrib extensions installed at an older version, for `ALTER EXTENSION ... UPDATE` (nothing uses them)
+PINNED = [("cube", "1.4", "1.5"), ("seg", "1.3", "1.4"), ("intarray", "1.4", "1.5"), ("isn", "1.1", "1.2")]
+PRELUDE_EXT, PRELUDE = 8, 16  # migrations 0-7 enable extensions, 8-15 create tables
 
 RESERVED = {"user", "order", "group", "table", "select", "from", "where", "check", "default", "end"}
 
@@ -99,6 +102,7 @@ class Gen:
         self.funcs = {}        # name -> (argtype, body constant)
         self.views = {}        # name -> (table, columns, comment)
         self.exts = set()
+        self.updated = set()   # pinned extensions already updated
         self.seq = 0
         self.migs = []         # (name, up, down, up_notx, down_notx, verdict, cls, set)
 
@@ -117,12 +121,14 @@ class Gen:
     def t_extension(self, cls):
         if cls != "exact":
             return None
-        left = [e for e in ["pg_trgm", "citext", "btree_gist", "hstore", "pgcrypto"] if e not in self.exts]
+        left = [e for e in ["pg_trgm", "citext", "btree_gist", "hstore"] + [p[0] for p in PINNED]
+                if e not in self.exts]
         if not left:
             return None
         e = left[0]
         self.exts.add(e)
-        return (f"enable_{e}", f'CREATE EXTENSION IF NOT EXISTS {q(e)};\n', f'DROP EXTENSION IF EXISTS {q(e)};\n')
+        ver = "".join(f" VERSION {lit(old)}" for name, old, _ in PINNED if name == e)
+        return (f"enable_{e}", f'CREATE EXTENSION IF NOT EXISTS {q(e)}{ver};\n', f'DROP EXTENSION IF EXISTS {q(e)};\n')
 
     def new_table_sql(self, t, with_enum):
         noun = t.name
@@ -642,10 +648,21 @@ class Gen:
             down = f"ALTER TABLE {q(t.name)} ALTER COLUMN tenant_id SET STATISTICS -1;\n" + down
         return (f"tune_{t.name}", up, down)
 
+    def t_extension_update(self, cls):
+        left = [p for p in PINNED if p[0] in self.exts and p[0] not in self.updated]
+        if cls not in ("exact", "extension-version") or len(left) <= (2 if cls == "exact" else 0):
+            return None  # two are kept for the defects
+        e, old, new = left[0]
+        self.updated.add(e)  # the reapply leaves it updated
+        up = f"ALTER EXTENSION {q(e)} UPDATE TO {lit(new)};\n"
+        # no downgrade script ships with contrib: the down re-creates it, and must say which version
+        down = f"DROP EXTENSION {q(e)};\nCREATE EXTENSION {q(e)}" + (f" VERSION {lit(old)}" if cls == "exact" else "") + ";\n"
+        return (f"update_{e}", up, down)
+
     TEMPLATES = ["t_create_table", "t_add_column", "t_drop_column", "t_alter_type", "t_set_default", "t_function",
                  "t_trigger", "t_backfill", "t_enum", "t_index", "t_cic", "t_check", "t_fk", "t_view", "t_matview",
                  "t_sequence", "t_domain", "t_comment", "t_rls", "t_partition", "t_identity", "t_rename"]
-    PROBE_TEMPLATES = ["t_grant", "t_rule", "t_statistics", "t_stattarget"]
+    PROBE_TEMPLATES = ["t_grant", "t_rule", "t_statistics", "t_stattarget", "t_extension_update"]
 
     def one(self, cls, probe):
         names = list(self.PROBE_TEMPLATES if probe else self.TEMPLATES)
@@ -661,9 +678,9 @@ class Gen:
         k = max(1, n // 100)  # per class: 3 for 300 migrations
         plan = [c for c in FAILS for _ in range(k)] + [c for c in DIFFERS for _ in range(k)]
         plan += ["col-reorder"] * (3 * k) + [c for c in PROBES for _ in range(max(1, k // 2 + 1))]
-        plan += ["exact"] * max(0, n - 12 - len(plan))
+        plan += ["exact"] * max(0, n - PRELUDE - len(plan))
         self.rng.shuffle(plan)
-        return ["exact"] * 12 + plan
+        return ["exact"] * PRELUDE + plan
 
     def run(self):
         plan = self.schedule()
@@ -671,9 +688,9 @@ class Gen:
         while i < len(plan):
             cls = plan[i]
             probe = cls in PROBES or (cls == "exact" and self.rng.random() < 0.04 and self.tables)
-            if i < 4:
+            if i < PRELUDE_EXT:
                 r = self.t_extension("exact")
-            elif i < 12:
+            elif i < PRELUDE:
                 r = self.t_create_table("exact")
             else:
                 r = self.one(cls, probe)
