@@ -11,8 +11,9 @@
 # Environment: COUNT (300 migrations), SEED (12), KEEP (a directory to copy
 # the corpus, the verdicts and the report into).
 set -euo pipefail
+strata=${1:+$(realpath "$1")}  # before the cd: meson passes it relative to the build directory
 cd "$(dirname "$0")/../../.."
-strata=$(realpath "${1:-build/tools/strata}")
+strata=${strata:-$(realpath build/tools/strata)}
 here=tests/bench/oracle
 COUNT=${COUNT:-300}
 SEED=${SEED:-12}
