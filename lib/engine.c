@@ -353,29 +353,60 @@ static const migration *resumed_migration(const strata *s, const history *h)
     return d && s->resume ? migset_find(&s->set, d->version) : NULL;
 }
 
+#define HIST_ROWS_PER_INSERT 1000 /* bounds one statement's size */
+
+/* Single-transaction mode: the history rows of the migrations that ran,
+ * in a few multi-row INSERTs instead of one per migration. */
+static int record_all(strata *s, const migration **ran, const int64_t *ms, size_t n)
+{
+    int res = STRATA_OK;
+    for (size_t at = 0; res == STRATA_OK && at < n; at += HIST_ROWS_PER_INSERT) {
+        size_t k = n - at < HIST_ROWS_PER_INSERT ? n - at : HIST_ROWS_PER_INSERT;
+        char *ins = history_insert_many_sql(s, ran + at, ms + at, k);
+        res = ins ? pg_simple(s, ins, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+        free(ins);
+    }
+    if (res && res != STRATA_ENOMEM) {
+        char msg[sizeof s->errmsg];
+        memcpy(msg, s->errmsg, sizeof msg);
+        set_error(s, res, "recording %zu migration(s) in the history table: %s (single "
+                  "transaction: everything this run applied was rolled back)", n, msg);
+    }
+    return res;
+}
+
 /* Runs @items in order; in single-transaction mode inside one BEGIN/COMMIT,
- * reporting them done only once it committed. */
+ * recording them in one INSERT before the COMMIT and reporting them done
+ * only once it committed. */
 static int run_items(run_ctx *rc, const migration **items, size_t n)
 {
     strata *s = rc->s;
     int64_t *ms = calloc(n + 1, sizeof *ms);
-    int res = ms ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
+    const migration **ran = calloc(n + 1, sizeof *ran);
+    size_t n_ran = 0;
+    int res = ms && ran ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
     if (res == STRATA_OK && s->single_tx)
         res = pg_simple(s, "BEGIN", NULL);
     for (size_t i = 0; res == STRATA_OK && i < n; i++) {
         int64_t t0 = now_ms();
+        rc->skipped = false;
         res = run_one(rc, items[i], -1);
-        ms[i] = now_ms() - t0;
+        ms[n_ran] = now_ms() - t0;
+        if (res == STRATA_OK && !rc->skipped)
+            ran[n_ran++] = items[i];
     }
+    if (res == STRATA_OK && s->single_tx)
+        res = record_all(s, ran, ms, n_ran);
     if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
         int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
         if (res == STRATA_OK)
             res = r2;
     }
     /* single transaction: nothing is applied until the COMMIT says so */
-    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n; i++)
-        emit_done(s, items[i], ms[i]);
+    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n_ran; i++)
+        emit_done(s, ran[i], ms[i]);
     free(ms);
+    free(ran);
     return res;
 }
 

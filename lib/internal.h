@@ -265,6 +265,10 @@ int history_create(strata *s);
 /* SQL inserting the row for @m (no trailing ';'); statements_done -1 = NULL. */
 char *history_insert_sql(strata *s, const migration *m, const char *state,
                          int32_t statements_done, int64_t duration_ms);
+/* One INSERT of the rows of @items ('applied', @ms[i] milliseconds each):
+ * the single-transaction mode records its migrations with it at the end. */
+char *history_insert_many_sql(strata *s, const migration *const *items, const int64_t *ms,
+                              size_t n);
 /* "UPDATE <history> SET <printf(fmt)> WHERE version = @version". */
 char *history_update_sql(strata *s, int64_t version, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -305,6 +309,7 @@ typedef struct run_ctx {
     bool locked;
     int64_t retry_started_ms; /* retry.c: first lock_timeout of the current try */
     int retry_attempts;
+    bool skipped; /* run_tx.c: the migration was found applied meanwhile (pooler) */
 } run_ctx;
 
 int run_migration_tx(run_ctx *rc, const migration *m);

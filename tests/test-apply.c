@@ -553,6 +553,86 @@ START_TEST(single_transaction_all_or_nothing)
 }
 END_TEST
 
+static long history_rows_if_any(void)
+{
+    return table_exists("strata_history") ? count_history() : 0;
+}
+
+/* A failure in the middle of a single-transaction run: named to its line
+ * and column (positioned and not), and nothing of the run stays: no table,
+ * no history row, no "done" event. */
+START_TEST(single_transaction_middle_failure_leaves_nothing)
+{
+    char *dir = test_tmpdir();
+    test_write(dir, "1_a.sql", "CREATE TABLE a (id int);");
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n\nINSERT INTO b\n  SELECT * FROM no_such;\n");
+    test_write(dir, "3_c.sql", "CREATE TABLE c (id int);");
+    test_events ev = {0};
+    strata *s = open_dir(dir);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_b.sql:4:17: relation \"no_such\" does not exist"),
+                  "%s", strata_errmsg(s));
+    ck_assert(!table_exists("a") && !table_exists("b") && !table_exists("c"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 0);
+    strata_close(s);
+    /* an error without a position maps to its statement, as when alone */
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n-- x\n  SELECT 1/0;\n");
+    s = open_dir(dir);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_b.sql:3:3: division by zero [22012]"), "%s",
+                  strata_errmsg(s));
+    ck_assert(!table_exists("a") && !table_exists("b"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+    strata_close(s);
+    /* fixed: all three recorded, in order, with their durations */
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n");
+    memset(&ev, 0, sizeof ev);
+    s = open_dir(dir);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_single_transaction(s, 1);
+    apply_ok(s);
+    ck_assert(table_exists("a") && table_exists("b") && table_exists("c"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE applied_rank = "
+                                     "version AND state = 'applied' AND duration_ms >= 0"), 3);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 3);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+/* More rows than one history INSERT carries, hostile names among them:
+ * every row written once, ranks in order. */
+START_TEST(single_transaction_records_every_row)
+{
+    enum { N = 2345 };
+    strata_migration_def *defs = calloc(N, sizeof *defs);
+    for (int i = 0; i < N; i++) {
+        char sql[64], name[64];
+        snprintf(sql, sizeof sql, "SELECT %d;", i);
+        snprintf(name, sizeof name, i % 2 ? "it's \"%d\" \xc3\xa9\f" : "m%d", i);
+        defs[i] = (strata_migration_def){i + 1, strdup(name), strdup(sql), NULL};
+    }
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, N), STRATA_OK);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE applied_rank = "
+                                     "version"), N);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE name = "
+                                     "E'it''s \"1\" \\u00e9\\f'"), 1);
+    strata_close(s);
+    for (int i = 0; i < N; i++) {
+        free((char *)defs[i].name);
+        free((char *)defs[i].up_sql);
+    }
+    free(defs);
+}
+END_TEST
+
 START_TEST(history_table_configurable)
 {
     strata_migration_def m = {1, "a", "CREATE TABLE a (id int);", NULL};
@@ -678,6 +758,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, unknown_applied_version_reported);
     tcase_add_test(tc, dry_run_touches_nothing);
     tcase_add_test(tc, single_transaction_all_or_nothing);
+    tcase_add_test(tc, single_transaction_middle_failure_leaves_nothing);
+    tcase_add_test(tc, single_transaction_records_every_row);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
     tcase_add_test(tc, foreign_history_table_explained);
