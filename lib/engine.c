@@ -321,7 +321,7 @@ static int check_plan(strata *s, const plan *p, const migration *resumed)
     for (size_t i = 0; res == STRATA_OK && i < p->n; i++) {
         const migration *m = p->items[i];
         sql_facts f;
-        if (m->up_empty) {
+        if (migration_up_empty(m)) {
             res = set_error(s, STRATA_EPARSE, "%s (version %lld) holds no statement: write its "
                             "SQL or delete the file", m->source, (long long)m->version);
             break;

@@ -69,6 +69,7 @@ typedef struct migration {
     bool up_empty;           /* up holds no statement: listed, never applied */
     bool down_empty;         /* down exists but holds no statement */
     char *down_comment;      /* first comment line of an empty down, or NULL */
+    bool classified;         /* the three above are set (migration_classify) */
 } migration;
 
 typedef struct migset {
@@ -77,14 +78,19 @@ typedef struct migset {
 } migset;
 
 void migset_clear(migset *m);
-/* Takes ownership of *m's strings on success or failure. Sets the empty
- * flags, the down's comment and both directions' directives. */
+/* Takes ownership of *m's strings on success or failure. Sets both
+ * directions' directives and the checksum (the empty flags: on first use). */
 int migration_finish(migration *m, sbuf *err);
 /* Versions are 0 .. VERSION_MAX (INT64_MAX is STRATA_LATEST); else an
  * error "label: version V is ..." in @err, STRATA_EINVAL. */
 #define VERSION_MAX (INT64_MAX - 1)
 int version_check(int64_t version, const char *label, sbuf *err);
 void migration_clear(migration *m);
+/* Sets up_empty, down_empty and down_comment on first use: a libpg_query
+ * scan of each part, which loading 500 files need not pay for a no-op run.
+ * Read the three fields only after it (migration_up_empty). */
+void migration_classify(const migration *m);
+bool migration_up_empty(const migration *m);
 const migration *migset_find(const migset *set, int64_t version);
 /* Whether @m's down SQL asks to run outside a transaction (its own
  * leading directives decide, not the up's). */
