@@ -160,8 +160,8 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
         res = run_migration_batch(rc, m);
     else if (m->d.no_transaction || resume_at >= 0)
         res = run_migration_notx(rc, m, resume_at < 0 ? 0 : resume_at);
-    else if (sql_has_transaction_control(m->up_sql))
-        res = run_migration_self(rc, m);
+    else if (m->up_checked ? m->up_self : sql_has_transaction_control(m->up_sql))
+        res = run_migration_self(rc, m); /* up_self: check_plan parsed it already */
     else if (s->observe && !s->single_tx)
         res = run_migration_observed(rc, m);
     else
@@ -290,6 +290,25 @@ void end_run(run_ctx *rc)
     history_clear(&rc->hist);
 }
 
+/* sql_precheck of @m's up, once per set: its text never changes, and a run
+ * checks its plan twice (before and under the lock) then asks again which
+ * way to run it; each parse costs more than the migration's round trip.
+ * The set is the handle's own: the result is cached through the const
+ * pointer the plan holds. A failure is not cached (its message is set). */
+static int precheck_up(strata *s, const migration *m, sql_facts *f)
+{
+    migration *own = (migration *)m;
+    if (!m->up_checked) {
+        int res = sql_precheck(s, m->up_sql, m->source, m->up_line, f);
+        if (res)
+            return res;
+        own->up_self = f->tx_control;
+        own->up_checked = true;
+    }
+    f->tx_control = m->up_self;
+    return STRATA_OK;
+}
+
 /* Why @m cannot be part of one atomic transaction, or NULL. */
 static const char *not_atomic(const migration *m, const sql_facts *f)
 {
@@ -326,7 +345,7 @@ static int check_plan(strata *s, const plan *p, const migration *resumed)
                             "SQL or delete the file", m->source, (long long)m->version);
             break;
         }
-        res = sql_precheck(s, m->up_sql, m->source, m->up_line, &f);
+        res = precheck_up(s, m, &f);
         const char *why = res == STRATA_OK && s->single_tx ? not_atomic(m, &f) : NULL;
         if (why) {
             sbuf_printf(&b, "\n  %s (version %lld): %s", m->source, (long long)m->version, why);

@@ -70,6 +70,8 @@ typedef struct migration {
     bool down_empty;         /* down exists but holds no statement */
     char *down_comment;      /* first comment line of an empty down, or NULL */
     bool classified;         /* the three above are set (migration_classify) */
+    bool up_checked;         /* engine.c: sql_precheck passed on up_sql (once per set) */
+    bool up_self;            /* ... and found BEGIN/COMMIT in it: self-managed */
 } migration;
 
 typedef struct migset {

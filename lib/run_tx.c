@@ -62,14 +62,17 @@ static int tx_sql(run_ctx *rc, const migration *m, sbuf *sql, size_t *user_start
     char *ins = s->single_tx ? NULL
                              : history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
     const char *restore = rc->snap.restore_sql ? rc->snap.restore_sql : "SELECT 1";
-    if (settings && (ins || s->single_tx)) {
-        sbuf_printf(sql, "%s%s", s->single_tx ? "" : "BEGIN;\n", settings);
+    if (settings && (ins || s->single_tx)) { /* puts, not printf: the texts are long */
+        sbuf_puts(sql, s->single_tx ? "" : "BEGIN;\n");
+        sbuf_puts(sql, settings);
         *user_start = sql->len;
         sbuf_puts(sql, m->up_sql);
-        if (s->single_tx)
-            sbuf_printf(sql, "\n;\n%s", restore);
-        else
-            sbuf_printf(sql, "\n;\n%s;\nCOMMIT;\n%s", ins, restore);
+        sbuf_puts(sql, "\n;\n");
+        if (ins) {
+            sbuf_puts(sql, ins);
+            sbuf_puts(sql, ";\nCOMMIT;\n");
+        }
+        sbuf_puts(sql, restore);
     }
     free(settings);
     free(ins);

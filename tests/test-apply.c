@@ -633,6 +633,33 @@ START_TEST(single_transaction_records_every_row)
 }
 END_TEST
 
+/* The parser's findings are kept per migration (one parse, not three):
+ * a handle that checked its plan before (dry run, a refused run) still
+ * runs a migration with its own BEGIN/COMMIT as written. */
+START_TEST(precheck_kept_across_runs)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE a (id int);", NULL},
+                                   {2, "self", "BEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n"
+                                               "BEGIN;\nCREATE TABLE c (id int);\nCOMMIT;", NULL}};
+    test_events ev = {0};
+    strata *s = test_open();
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EINVAL); /* refused: checked */
+    ck_assert_msg(strstr(strata_errmsg(s), "runs its own BEGIN/COMMIT"), "%s", strata_errmsg(s));
+    strata_set_single_transaction(s, 0);
+    strata_set_dry_run(s, 1);
+    apply_ok(s);
+    strata_set_dry_run(s, 0);
+    apply_ok(s);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_SELF_MANAGED], 1);
+    ck_assert(table_exists("b") && table_exists("c"));
+    ck_assert_int_eq(count_history(), 2);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(history_table_configurable)
 {
     strata_migration_def m = {1, "a", "CREATE TABLE a (id int);", NULL};
@@ -760,6 +787,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, single_transaction_all_or_nothing);
     tcase_add_test(tc, single_transaction_middle_failure_leaves_nothing);
     tcase_add_test(tc, single_transaction_records_every_row);
+    tcase_add_test(tc, precheck_kept_across_runs);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
     tcase_add_test(tc, foreign_history_table_explained);
