@@ -633,6 +633,26 @@ START_TEST(single_transaction_records_every_row)
 }
 END_TEST
 
+/* The history INSERT itself failing (here: a migration constrains the
+ * table) rolls the whole run back and says so. */
+START_TEST(single_transaction_history_failure_rolls_back)
+{
+    strata_migration_def defs[] = {
+        {1, "guard", "ALTER TABLE strata_history ADD CONSTRAINT only_one CHECK (version < 2);", NULL},
+        {2, "b", "CREATE TABLE b (id int);", NULL}};
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "recording 2 migration(s) in the history table") &&
+                  strstr(strata_errmsg(s), "only_one"), "%s", strata_errmsg(s));
+    ck_assert(!table_exists("b"));
+    ck_assert_int_eq(count_history(), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_constraint WHERE conname = 'only_one'"), 0);
+    strata_close(s);
+}
+END_TEST
+
 /* The parser's findings are kept per migration (one parse, not three):
  * a handle that checked its plan before (dry run, a refused run) still
  * runs a migration with its own BEGIN/COMMIT as written. */
@@ -788,6 +808,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, single_transaction_middle_failure_leaves_nothing);
     tcase_add_test(tc, single_transaction_records_every_row);
     tcase_add_test(tc, precheck_kept_across_runs);
+    tcase_add_test(tc, single_transaction_history_failure_rolls_back);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
     tcase_add_test(tc, foreign_history_table_explained);
