@@ -1,6 +1,8 @@
 /* Transactional migrations: the migration and its history row travel in one
  * round trip (BEGIN; settings; SQL; INSERT; COMMIT; restore), so the pair is
- * applied or neither, and a thousand migrations cost a thousand round trips. */
+ * applied or neither, and a thousand migrations cost a thousand round trips.
+ * In the single-transaction mode the history rows wait for the end of the
+ * run (engine.c, run_items): one multi-row INSERT before the one COMMIT. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
