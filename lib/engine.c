@@ -416,11 +416,10 @@ static int run_items(run_ctx *rc, const migration **items, size_t n)
     }
     if (res == STRATA_OK && s->single_tx)
         res = record_all(s, ran, ms, n_ran);
-    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
-        if (res == STRATA_OK)
-            res = r2;
-    }
+    if (s->single_tx && res == STRATA_OK)
+        res = pg_simple(s, "COMMIT", NULL);
+    else if (s->single_tx)
+        pg_rollback(s); /* quiet, and only on a live connection: the failure's message stays */
     /* single transaction: nothing is applied until the COMMIT says so */
     for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n_ran; i++)
         emit_done(s, ran[i], ms[i]);

@@ -139,7 +139,10 @@ int run_migration_tx(run_ctx *rc, const migration *m)
                 sbuf_init(&b);
                 describe_failure(&b, &l, m, sql.data, user_start, m->up_sql, m->up_line,
                                  prefix_stmts(s));
-                sbuf_puts(&b, "\n(the connection was lost: the migration was rolled back)");
+                sbuf_puts(&b, s->single_tx ? "\n(the connection was lost: everything this run "
+                                             "applied was rolled back)"
+                                           : "\n(the connection was lost: the migration was "
+                                             "rolled back)");
                 set_error_buf(s, STRATA_ECONNECT, &b);
                 sbuf_free(&b);
             }

@@ -653,6 +653,26 @@ START_TEST(single_transaction_history_failure_rolls_back)
 }
 END_TEST
 
+/* The connection lost in the middle of a single-transaction run (the
+ * migration ends its own backend): named, and nothing of the run stays. */
+START_TEST(single_transaction_connection_lost_leaves_nothing)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE a (id int);", NULL},
+                                   {2, "kill", "SELECT pg_terminate_backend(pg_backend_pid());", NULL},
+                                   {3, "c", "CREATE TABLE c (id int);", NULL}};
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECONNECT);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_kill") &&
+                  strstr(strata_errmsg(s), "everything this run applied was rolled back"),
+                  "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert(!table_exists("a") && !table_exists("c"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+}
+END_TEST
+
 /* The parser's findings are kept per migration (one parse, not three):
  * a handle that checked its plan before (dry run, a refused run) still
  * runs a migration with its own BEGIN/COMMIT as written. */
@@ -809,6 +829,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, single_transaction_records_every_row);
     tcase_add_test(tc, precheck_kept_across_runs);
     tcase_add_test(tc, single_transaction_history_failure_rolls_back);
+    tcase_add_test(tc, single_transaction_connection_lost_leaves_nothing);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
     tcase_add_test(tc, foreign_history_table_explained);
