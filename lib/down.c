@@ -8,19 +8,20 @@
 #include "sqlcheck.h"
 
 /* A down that exists but holds no statement: a one-way migration. The
- * loader marks it (down_empty); a set from before that is checked here. */
+ * first question classifies it (migration_classify), once. */
 bool down_is_empty(const migration *m, char **comment)
 {
     if (comment)
         *comment = NULL;
     if (!m->down_sql)
         return false;
+    migration_classify(m);
     if (m->down_empty) {
         if (comment && m->down_comment)
             *comment = xstrdup(m->down_comment);
         return true;
     }
-    return sql_holds_no_statement(m->down_sql, comment);
+    return false;
 }
 
 const directives *down_directives(const migration *m, directives *tmp)

@@ -160,8 +160,8 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
         res = run_migration_batch(rc, m);
     else if (m->d.no_transaction || resume_at >= 0)
         res = run_migration_notx(rc, m, resume_at < 0 ? 0 : resume_at);
-    else if (sql_has_transaction_control(m->up_sql))
-        res = run_migration_self(rc, m);
+    else if (m->up_checked ? m->up_self : sql_has_transaction_control(m->up_sql))
+        res = run_migration_self(rc, m); /* up_self: check_plan parsed it already */
     else if (s->observe && !s->single_tx)
         res = run_migration_observed(rc, m);
     else
@@ -290,6 +290,25 @@ void end_run(run_ctx *rc)
     history_clear(&rc->hist);
 }
 
+/* sql_precheck of @m's up, once per set: its text never changes, and a run
+ * checks its plan twice (before and under the lock) then asks again which
+ * way to run it; each parse costs more than the migration's round trip.
+ * The set is the handle's own: the result is cached through the const
+ * pointer the plan holds. A failure is not cached (its message is set). */
+static int precheck_up(strata *s, const migration *m, sql_facts *f)
+{
+    migration *own = (migration *)m;
+    if (!m->up_checked) {
+        int res = sql_precheck(s, m->up_sql, m->source, m->up_line, f);
+        if (res)
+            return res;
+        own->up_self = f->tx_control;
+        own->up_checked = true;
+    }
+    f->tx_control = m->up_self;
+    return STRATA_OK;
+}
+
 /* Why @m cannot be part of one atomic transaction, or NULL. */
 static const char *not_atomic(const migration *m, const sql_facts *f)
 {
@@ -321,12 +340,12 @@ static int check_plan(strata *s, const plan *p, const migration *resumed)
     for (size_t i = 0; res == STRATA_OK && i < p->n; i++) {
         const migration *m = p->items[i];
         sql_facts f;
-        if (m->up_empty) {
+        if (migration_up_empty(m)) {
             res = set_error(s, STRATA_EPARSE, "%s (version %lld) holds no statement: write its "
                             "SQL or delete the file", m->source, (long long)m->version);
             break;
         }
-        res = sql_precheck(s, m->up_sql, m->source, m->up_line, &f);
+        res = precheck_up(s, m, &f);
         const char *why = res == STRATA_OK && s->single_tx ? not_atomic(m, &f) : NULL;
         if (why) {
             sbuf_printf(&b, "\n  %s (version %lld): %s", m->source, (long long)m->version, why);
@@ -353,29 +372,59 @@ static const migration *resumed_migration(const strata *s, const history *h)
     return d && s->resume ? migset_find(&s->set, d->version) : NULL;
 }
 
+#define HIST_ROWS_PER_INSERT 1000 /* bounds one statement's size */
+
+/* Single-transaction mode: the history rows of the migrations that ran,
+ * in a few multi-row INSERTs instead of one per migration. */
+static int record_all(strata *s, const migration **ran, const int64_t *ms, size_t n)
+{
+    int res = STRATA_OK;
+    for (size_t at = 0; res == STRATA_OK && at < n; at += HIST_ROWS_PER_INSERT) {
+        size_t k = n - at < HIST_ROWS_PER_INSERT ? n - at : HIST_ROWS_PER_INSERT;
+        char *ins = history_insert_many_sql(s, ran + at, ms + at, k);
+        res = ins ? pg_simple(s, ins, NULL) : set_error(s, STRATA_ENOMEM, "out of memory");
+        free(ins);
+    }
+    if (res && res != STRATA_ENOMEM) {
+        char msg[sizeof s->errmsg];
+        memcpy(msg, s->errmsg, sizeof msg);
+        set_error(s, res, "recording %zu migration(s) in the history table: %s (single "
+                  "transaction: everything this run applied was rolled back)", n, msg);
+    }
+    return res;
+}
+
 /* Runs @items in order; in single-transaction mode inside one BEGIN/COMMIT,
- * reporting them done only once it committed. */
+ * recording them in one INSERT before the COMMIT and reporting them done
+ * only once it committed. */
 static int run_items(run_ctx *rc, const migration **items, size_t n)
 {
     strata *s = rc->s;
     int64_t *ms = calloc(n + 1, sizeof *ms);
-    int res = ms ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
+    const migration **ran = calloc(n + 1, sizeof *ran);
+    size_t n_ran = 0;
+    int res = ms && ran ? STRATA_OK : set_error(s, STRATA_ENOMEM, "out of memory");
     if (res == STRATA_OK && s->single_tx)
         res = pg_simple(s, "BEGIN", NULL);
     for (size_t i = 0; res == STRATA_OK && i < n; i++) {
         int64_t t0 = now_ms();
+        rc->skipped = false;
         res = run_one(rc, items[i], -1);
-        ms[i] = now_ms() - t0;
+        ms[n_ran] = now_ms() - t0;
+        if (res == STRATA_OK && !rc->skipped)
+            ran[n_ran++] = items[i];
     }
-    if (s->single_tx && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
-        int r2 = pg_simple(s, res == STRATA_OK ? "COMMIT" : "ROLLBACK", NULL);
-        if (res == STRATA_OK)
-            res = r2;
-    }
+    if (res == STRATA_OK && s->single_tx)
+        res = record_all(s, ran, ms, n_ran);
+    if (s->single_tx && res == STRATA_OK)
+        res = pg_simple(s, "COMMIT", NULL);
+    else if (s->single_tx)
+        pg_rollback(s); /* quiet, and only on a live connection: the failure's message stays */
     /* single transaction: nothing is applied until the COMMIT says so */
-    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n; i++)
-        emit_done(s, items[i], ms[i]);
+    for (size_t i = 0; res == STRATA_OK && s->single_tx && i < n_ran; i++)
+        emit_done(s, ran[i], ms[i]);
     free(ms);
+    free(ran);
     return res;
 }
 

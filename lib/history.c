@@ -291,6 +291,37 @@ static void add_hex(sbuf *b, const unsigned char *sum)
     sbuf_printf(b, "decode('%s', 'hex')", hex);
 }
 
+#define HIST_COLUMNS "(version, name, applied_rank, checksum, checksum_algo, phase, state, " \
+                     "duration_ms, applied_by, statements_done)"
+
+/* One row of HIST_COLUMNS as a VALUES tuple. @k: the row's place in a
+ * multi-row INSERT, so ranks computed by the server (through a pooler)
+ * still differ within one statement. */
+static void add_row(strata *s, sbuf *b, const char *q, const char *name, const migration *m,
+                    const char *state, int32_t statements_done, int64_t duration_ms, size_t k)
+{
+    sbuf_printf(b, "(%lld, %s, ", (long long)m->version, name);
+    if (s->next_rank > 0 && !s->pooled) /* pooled: ranks are not ours to hand out */
+        sbuf_printf(b, "%lld, ", (long long)s->next_rank++);
+    else
+        sbuf_printf(b, "(SELECT coalesce(max(applied_rank), 0) + %zu FROM %s), ", k + 1, q);
+    add_hex(b, m->checksum);
+    sbuf_printf(b, ", 1, '%s', '%s', ", m->d.phase == STRATA_PHASE_CONTRACT ? "contract" : "expand",
+                state);
+    if (duration_ms >= 0)
+        sbuf_printf(b, "%lld", (long long)duration_ms);
+    else if (duration_ms == HIST_DURATION_IN_STATEMENT)
+        sbuf_puts(b, "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint");
+    else
+        sbuf_puts(b, "NULL");
+    sbuf_puts(b, ", current_user || coalesce(' (' || nullif(current_setting('application_name'), "
+                 "'') || ')', ''), ");
+    if (statements_done >= 0)
+        sbuf_printf(b, "%d)", (int)statements_done);
+    else
+        sbuf_puts(b, "NULL)");
+}
+
 char *history_insert_sql(strata *s, const migration *m, const char *state, int32_t statements_done,
                          int64_t duration_ms)
 {
@@ -302,31 +333,38 @@ char *history_insert_sql(strata *s, const migration *m, const char *state, int32
         return NULL;
     }
     sbuf_init(&b);
-    sbuf_printf(&b,
-                "INSERT INTO %s (version, name, applied_rank, checksum, checksum_algo, phase, "
-                "state, duration_ms, applied_by, statements_done) VALUES (%lld, %s, ",
-                q, (long long)m->version, name);
-    if (s->next_rank > 0 && !s->pooled) /* pooled: ranks are not ours to hand out */
-        sbuf_printf(&b, "%lld, ", (long long)s->next_rank++);
-    else
-        sbuf_printf(&b, "(SELECT coalesce(max(applied_rank), 0) + 1 FROM %s), ", q);
-    add_hex(&b, m->checksum);
-    sbuf_printf(&b, ", 1, '%s', '%s', ", m->d.phase == STRATA_PHASE_CONTRACT ? "contract" : "expand",
-                state);
-    if (duration_ms >= 0)
-        sbuf_printf(&b, "%lld", (long long)duration_ms);
-    else if (duration_ms == HIST_DURATION_IN_STATEMENT)
-        sbuf_puts(&b, "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint");
-    else
-        sbuf_puts(&b, "NULL");
-    sbuf_puts(&b, ", current_user || coalesce(' (' || nullif(current_setting('application_name'), "
-                  "'') || ')', ''), ");
-    if (statements_done >= 0)
-        sbuf_printf(&b, "%d)", (int)statements_done);
-    else
-        sbuf_puts(&b, "NULL)");
+    sbuf_printf(&b, "INSERT INTO %s " HIST_COLUMNS " VALUES ", q);
+    add_row(s, &b, q, name, m, state, statements_done, duration_ms, 0);
     free(q);
     free(name);
+    return sbuf_take(&b);
+}
+
+char *history_insert_many_sql(strata *s, const migration *const *items, const int64_t *ms,
+                              size_t n)
+{
+    char *q = history_qualified(s);
+    sbuf b;
+    if (!q)
+        return NULL;
+    sbuf_init(&b);
+    sbuf_printf(&b, "INSERT INTO %s " HIST_COLUMNS " VALUES\n", q);
+    for (size_t i = 0; i < n && !b.oom; i++) {
+        char *name = pg_literal(s, items[i]->name);
+        if (!name) {
+            b.oom = true;
+            break;
+        }
+        if (i)
+            sbuf_puts(&b, ",\n");
+        add_row(s, &b, q, name, items[i], "applied", -1, ms[i], i);
+        free(name);
+    }
+    free(q);
+    if (b.oom) {
+        sbuf_free(&b);
+        return NULL;
+    }
     return sbuf_take(&b);
 }
 

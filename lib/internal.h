@@ -69,6 +69,9 @@ typedef struct migration {
     bool up_empty;           /* up holds no statement: listed, never applied */
     bool down_empty;         /* down exists but holds no statement */
     char *down_comment;      /* first comment line of an empty down, or NULL */
+    bool classified;         /* the three above are set (migration_classify) */
+    bool up_checked;         /* engine.c: sql_precheck passed on up_sql (once per set) */
+    bool up_self;            /* ... and found BEGIN/COMMIT in it: self-managed */
 } migration;
 
 typedef struct migset {
@@ -77,14 +80,19 @@ typedef struct migset {
 } migset;
 
 void migset_clear(migset *m);
-/* Takes ownership of *m's strings on success or failure. Sets the empty
- * flags, the down's comment and both directions' directives. */
+/* Takes ownership of *m's strings on success or failure. Sets both
+ * directions' directives and the checksum (the empty flags: on first use). */
 int migration_finish(migration *m, sbuf *err);
 /* Versions are 0 .. VERSION_MAX (INT64_MAX is STRATA_LATEST); else an
  * error "label: version V is ..." in @err, STRATA_EINVAL. */
 #define VERSION_MAX (INT64_MAX - 1)
 int version_check(int64_t version, const char *label, sbuf *err);
 void migration_clear(migration *m);
+/* Sets up_empty, down_empty and down_comment on first use: a libpg_query
+ * scan of each part, which loading 500 files need not pay for a no-op run.
+ * Read the three fields only after it (migration_up_empty). */
+void migration_classify(const migration *m);
+bool migration_up_empty(const migration *m);
 const migration *migset_find(const migset *set, int64_t version);
 /* Whether @m's down SQL asks to run outside a transaction (its own
  * leading directives decide, not the up's). */
@@ -265,6 +273,10 @@ int history_create(strata *s);
 /* SQL inserting the row for @m (no trailing ';'); statements_done -1 = NULL. */
 char *history_insert_sql(strata *s, const migration *m, const char *state,
                          int32_t statements_done, int64_t duration_ms);
+/* One INSERT of the rows of @items ('applied', @ms[i] milliseconds each):
+ * the single-transaction mode records its migrations with it at the end. */
+char *history_insert_many_sql(strata *s, const migration *const *items, const int64_t *ms,
+                              size_t n);
 /* "UPDATE <history> SET <printf(fmt)> WHERE version = @version". */
 char *history_update_sql(strata *s, int64_t version, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -305,6 +317,7 @@ typedef struct run_ctx {
     bool locked;
     int64_t retry_started_ms; /* retry.c: first lock_timeout of the current try */
     int retry_attempts;
+    bool skipped; /* run_tx.c: the migration was found applied meanwhile (pooler) */
 } run_ctx;
 
 int run_migration_tx(run_ctx *rc, const migration *m);

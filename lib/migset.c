@@ -83,13 +83,26 @@ static int parse_directives(directives *d, const char *sql, int32_t line, const 
 
 /* An empty up is listed (a fresh template must not break the directory)
  * and refused by the runner; an empty down is kept apart from a missing
- * one, with its comment ("Not reversible") for the refusal message. */
-static void classify_empty(migration *m)
+ * one, with its comment ("Not reversible") for the refusal message.
+ * Computed when first asked (the runner's plan check, status, a revert),
+ * not at load: the set is the handle's own, so the cache is written
+ * through the const pointer the readers hold. */
+void migration_classify(const migration *cm)
 {
+    migration *m = (migration *)cm;
+    if (m->classified)
+        return;
+    m->classified = true;
     m->up_empty = !sql_holds_statement(m->up_sql);
     m->down_empty = m->down_sql && !sql_holds_statement(m->down_sql);
     free(m->down_comment);
     m->down_comment = m->down_empty ? sql_first_comment(m->down_sql) : NULL;
+}
+
+bool migration_up_empty(const migration *m)
+{
+    migration_classify(m);
+    return m->up_empty;
 }
 
 static bool utf8_bad(const char *s)
@@ -111,7 +124,6 @@ int migration_finish(migration *m, sbuf *err)
                     utf8_bad(m->up_sql) ? label : m->down_source);
         return STRATA_EPARSE;
     }
-    classify_empty(m);
     rc = parse_directives(&m->d, m->up_sql, m->up_line, label, err);
     if (rc == STRATA_OK && m->down_sql)
         rc = parse_directives(&m->down_d, m->down_sql, m->down_line, m->down_source, err);

@@ -1,14 +1,14 @@
 /* Transactional migrations: the migration and its history row travel in one
  * round trip (BEGIN; settings; SQL; INSERT; COMMIT; restore), so the pair is
- * applied or neither, and a thousand migrations cost a thousand round trips. */
+ * applied or neither, and a thousand migrations cost a thousand round trips.
+ * In the single-transaction mode the history rows wait for the end of the
+ * run (engine.c, run_items): one multi-row INSERT before the one COMMIT. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "pooler.h"
-
-#define PREFIX_STMTS 3 /* BEGIN, SET LOCAL lock_timeout, SET LOCAL statement_timeout */
 
 /* Maps a failed result back into the migration's own text: by the server's
  * position when it gives one, else by which statement failed. */
@@ -53,34 +53,77 @@ void describe_failure(sbuf *b, const pgres_list *l, const migration *m, const ch
     pg_describe_error(b, pgres_err(l), m->source, user, first_line, off);
 }
 
-int run_migration_tx(run_ctx *rc, const migration *m)
+/* What one round trip sends for @m. Alone: BEGIN; settings; SQL; history
+ * INSERT; COMMIT; restore. In the single-transaction mode: settings; SQL;
+ * restore, with no savepoint (a failure aborts the whole run anyway) and no
+ * INSERT (the rows go in one statement before the COMMIT, run_items). */
+static int tx_sql(run_ctx *rc, const migration *m, sbuf *sql, size_t *user_start)
 {
     strata *s = rc->s;
     char *settings = timeout_settings_sql(s, m, true);
-    char *ins = history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
-    sbuf sql;
-    size_t user_start;
-    int res = STRATA_OK;
-    if (!settings || !ins) {
-        free(settings);
-        free(ins);
-        return set_error(s, STRATA_ENOMEM, "out of memory");
+    char *ins = s->single_tx ? NULL
+                             : history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
+    const char *restore = rc->snap.restore_sql ? rc->snap.restore_sql : "SELECT 1";
+    if (settings && (ins || s->single_tx)) { /* puts, not printf: the texts are long */
+        sbuf_puts(sql, s->single_tx ? "" : "BEGIN;\n");
+        sbuf_puts(sql, settings);
+        *user_start = sql->len;
+        sbuf_puts(sql, m->up_sql);
+        sbuf_puts(sql, "\n;\n");
+        if (ins) {
+            sbuf_puts(sql, ins);
+            sbuf_puts(sql, ";\nCOMMIT;\n");
+        }
+        sbuf_puts(sql, restore);
     }
-    sbuf_init(&sql);
-    sbuf_printf(&sql, "%s\n%s", s->single_tx ? "SAVEPOINT strata_m;" : "BEGIN;", settings);
-    user_start = sql.len;
-    sbuf_puts(&sql, m->up_sql);
-    sbuf_printf(&sql, "\n;\n%s;\n%s;\n%s", ins, s->single_tx ? "RELEASE strata_m" : "COMMIT",
-                rc->snap.restore_sql ? rc->snap.restore_sql : "SELECT 1");
     free(settings);
     free(ins);
-    if (sql.oom) {
-        sbuf_free(&sql);
+    if (!settings || (!ins && !s->single_tx) || sql->oom)
         return set_error(s, STRATA_ENOMEM, "out of memory");
+    return STRATA_OK;
+}
+
+/* The statements before the migration's own: BEGIN (alone only) and the
+ * two SET LOCAL of timeout_settings_sql. */
+static int prefix_stmts(const strata *s)
+{
+    return s->single_tx ? 2 : 3;
+}
+
+static int tx_failed(run_ctx *rc, const migration *m, const sbuf *sql, size_t user_start,
+                     pgres_list *l)
+{
+    strata *s = rc->s;
+    sbuf b;
+    sbuf_init(&b);
+    describe_failure(&b, l, m, sql->data, user_start, m->up_sql, m->up_line, prefix_stmts(s));
+    lock_failure_suffix(rc, &b, pgres_err(l));
+    if (s->single_tx)
+        sbuf_printf(&b, "\n(single transaction: everything this run applied was rolled back)");
+    else
+        sbuf_printf(&b, "\n(migration %lld was rolled back: nothing of it was applied)",
+                    (long long)m->version);
+    set_error_buf(s, STRATA_ESQL, &b);
+    sbuf_free(&b);
+    return STRATA_ESQL;
+}
+
+int run_migration_tx(run_ctx *rc, const migration *m)
+{
+    strata *s = rc->s;
+    sbuf sql;
+    size_t user_start = 0;
+    int res;
+    rc->skipped = false;
+    sbuf_init(&sql);
+    if ((res = tx_sql(rc, m, &sql, &user_start))) {
+        sbuf_free(&sql);
+        return res;
     }
     for (int attempt = 0;; attempt++) {
         int guard = pooler_tx_guard(rc, m); /* through a transaction pooler: lock + re-check */
         if (guard) {
+            rc->skipped = guard > 0;
             res = guard > 0 ? STRATA_OK : guard;
             break;
         }
@@ -95,8 +138,11 @@ int run_migration_tx(run_ctx *rc, const migration *m)
                 sbuf b;
                 sbuf_init(&b);
                 describe_failure(&b, &l, m, sql.data, user_start, m->up_sql, m->up_line,
-                                 PREFIX_STMTS);
-                sbuf_puts(&b, "\n(the connection was lost: the migration was rolled back)");
+                                 prefix_stmts(s));
+                sbuf_puts(&b, s->single_tx ? "\n(the connection was lost: everything this run "
+                                             "applied was rolled back)"
+                                           : "\n(the connection was lost: the migration was "
+                                             "rolled back)");
                 set_error_buf(s, STRATA_ECONNECT, &b);
                 sbuf_free(&b);
             }
@@ -104,26 +150,17 @@ int run_migration_tx(run_ctx *rc, const migration *m)
             res = rc2;
             break;
         }
-        if (s->single_tx) {
-            pg_simple_quiet(s, "ROLLBACK TO SAVEPOINT strata_m", NULL);
-        } else {
+        /* single transaction: the run's ROLLBACK undoes the settings too */
+        if (!s->single_tx) {
             pg_rollback(s);
+            settings_restore(s, &rc->snap);
         }
-        settings_restore(s, &rc->snap);
         if (!s->single_tx && retry_wait(rc, m, attempt, pgres_err(&l))) {
             pgres_list_clear(&l);
             continue;
         }
-        sbuf b;
-        sbuf_init(&b);
-        describe_failure(&b, &l, m, sql.data, user_start, m->up_sql, m->up_line, PREFIX_STMTS);
-        lock_failure_suffix(rc, &b, pgres_err(&l));
-        sbuf_printf(&b, "\n(migration %lld was rolled back: nothing of it was applied)",
-                    (long long)m->version);
-        set_error_buf(s, STRATA_ESQL, &b);
-        sbuf_free(&b);
+        res = tx_failed(rc, m, &sql, user_start, &l);
         pgres_list_clear(&l);
-        res = STRATA_ESQL;
         break;
     }
     sbuf_free(&sql);

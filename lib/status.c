@@ -64,7 +64,7 @@ static void fill_from_history(strata_status_list *st, strata_status_row *row, co
 static int32_t row_flags(const migration *m, const hist_row *r)
 {
     int32_t f = 0;
-    if (m && m->up_empty)
+    if (m && migration_up_empty(m))
         f |= STRATA_ROW_EMPTY_UP;
     if (m && !m->down_sql)
         f |= STRATA_ROW_NO_DOWN;

@@ -553,6 +553,153 @@ START_TEST(single_transaction_all_or_nothing)
 }
 END_TEST
 
+static long history_rows_if_any(void)
+{
+    return table_exists("strata_history") ? count_history() : 0;
+}
+
+/* A failure in the middle of a single-transaction run: named to its line
+ * and column (positioned and not), and nothing of the run stays: no table,
+ * no history row, no "done" event. */
+START_TEST(single_transaction_middle_failure_leaves_nothing)
+{
+    char *dir = test_tmpdir();
+    test_write(dir, "1_a.sql", "CREATE TABLE a (id int);");
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n\nINSERT INTO b\n  SELECT * FROM no_such;\n");
+    test_write(dir, "3_c.sql", "CREATE TABLE c (id int);");
+    test_events ev = {0};
+    strata *s = open_dir(dir);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_b.sql:4:17: relation \"no_such\" does not exist"),
+                  "%s", strata_errmsg(s));
+    ck_assert(!table_exists("a") && !table_exists("b") && !table_exists("c"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 0);
+    strata_close(s);
+    /* an error without a position maps to its statement, as when alone */
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n-- x\n  SELECT 1/0;\n");
+    s = open_dir(dir);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_b.sql:3:3: division by zero [22012]"), "%s",
+                  strata_errmsg(s));
+    ck_assert(!table_exists("a") && !table_exists("b"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+    strata_close(s);
+    /* fixed: all three recorded, in order, with their durations */
+    test_write(dir, "2_b.sql", "CREATE TABLE b (id int);\n");
+    memset(&ev, 0, sizeof ev);
+    s = open_dir(dir);
+    strata_set_event_callback(s, test_events_cb, &ev);
+    strata_set_single_transaction(s, 1);
+    apply_ok(s);
+    ck_assert(table_exists("a") && table_exists("b") && table_exists("c"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE applied_rank = "
+                                     "version AND state = 'applied' AND duration_ms >= 0"), 3);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_MIGRATION_DONE], 3);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+/* More rows than one history INSERT carries, hostile names among them:
+ * every row written once, ranks in order. */
+START_TEST(single_transaction_records_every_row)
+{
+    enum { N = 2345 };
+    strata_migration_def *defs = calloc(N, sizeof *defs);
+    for (int i = 0; i < N; i++) {
+        char sql[64], name[64];
+        snprintf(sql, sizeof sql, "SELECT %d;", i);
+        snprintf(name, sizeof name, i % 2 ? "it's \"%d\" \xc3\xa9\f" : "m%d", i);
+        defs[i] = (strata_migration_def){i + 1, strdup(name), strdup(sql), NULL};
+    }
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, N), STRATA_OK);
+    apply_ok(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE applied_rank = "
+                                     "version"), N);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE name = "
+                                     "E'it''s \"1\" \\u00e9\\f'"), 1);
+    strata_close(s);
+    for (int i = 0; i < N; i++) {
+        free((char *)defs[i].name);
+        free((char *)defs[i].up_sql);
+    }
+    free(defs);
+}
+END_TEST
+
+/* The history INSERT itself failing (here: a migration constrains the
+ * table) rolls the whole run back and says so. */
+START_TEST(single_transaction_history_failure_rolls_back)
+{
+    strata_migration_def defs[] = {
+        {1, "guard", "ALTER TABLE strata_history ADD CONSTRAINT only_one CHECK (version < 2);", NULL},
+        {2, "b", "CREATE TABLE b (id int);", NULL}};
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "recording 2 migration(s) in the history table") &&
+                  strstr(strata_errmsg(s), "only_one"), "%s", strata_errmsg(s));
+    ck_assert(!table_exists("b"));
+    ck_assert_int_eq(count_history(), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_constraint WHERE conname = 'only_one'"), 0);
+    strata_close(s);
+}
+END_TEST
+
+/* The connection lost in the middle of a single-transaction run (the
+ * migration ends its own backend): named, and nothing of the run stays. */
+START_TEST(single_transaction_connection_lost_leaves_nothing)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE a (id int);", NULL},
+                                   {2, "kill", "SELECT pg_terminate_backend(pg_backend_pid());", NULL},
+                                   {3, "c", "CREATE TABLE c (id int);", NULL}};
+    strata *s = test_open();
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECONNECT);
+    ck_assert_msg(strstr(strata_errmsg(s), "2_kill") &&
+                  strstr(strata_errmsg(s), "everything this run applied was rolled back"),
+                  "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert(!table_exists("a") && !table_exists("c"));
+    ck_assert_int_eq(history_rows_if_any(), 0);
+}
+END_TEST
+
+/* The parser's findings are kept per migration (one parse, not three):
+ * a handle that checked its plan before (dry run, a refused run) still
+ * runs a migration with its own BEGIN/COMMIT as written. */
+START_TEST(precheck_kept_across_runs)
+{
+    strata_migration_def defs[] = {{1, "a", "CREATE TABLE a (id int);", NULL},
+                                   {2, "self", "BEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n"
+                                               "BEGIN;\nCREATE TABLE c (id int);\nCOMMIT;", NULL}};
+    test_events ev = {0};
+    strata *s = test_open();
+    strata_set_event_callback(s, test_events_cb, &ev);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_set_single_transaction(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EINVAL); /* refused: checked */
+    ck_assert_msg(strstr(strata_errmsg(s), "runs its own BEGIN/COMMIT"), "%s", strata_errmsg(s));
+    strata_set_single_transaction(s, 0);
+    strata_set_dry_run(s, 1);
+    apply_ok(s);
+    strata_set_dry_run(s, 0);
+    apply_ok(s);
+    ck_assert_int_eq(ev.count[STRATA_EVENT_SELF_MANAGED], 1);
+    ck_assert(table_exists("b") && table_exists("c"));
+    ck_assert_int_eq(count_history(), 2);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(history_table_configurable)
 {
     strata_migration_def m = {1, "a", "CREATE TABLE a (id int);", NULL};
@@ -678,6 +825,11 @@ Suite *test_suite(void)
     tcase_add_test(tc, unknown_applied_version_reported);
     tcase_add_test(tc, dry_run_touches_nothing);
     tcase_add_test(tc, single_transaction_all_or_nothing);
+    tcase_add_test(tc, single_transaction_middle_failure_leaves_nothing);
+    tcase_add_test(tc, single_transaction_records_every_row);
+    tcase_add_test(tc, precheck_kept_across_runs);
+    tcase_add_test(tc, single_transaction_history_failure_rolls_back);
+    tcase_add_test(tc, single_transaction_connection_lost_leaves_nothing);
     tcase_add_test(tc, history_table_configurable);
     tcase_add_test(tc, connect_failure_fills_handle);
     tcase_add_test(tc, foreign_history_table_explained);

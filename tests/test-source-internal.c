@@ -114,6 +114,8 @@ START_TEST(seam_reads_memory_tree)
     ck_assert_uint_eq(set.n, 5);
     ck_assert_int_eq(t.reads, 9); /* every file once; README.md never */
     ck_assert_str_eq(skips.data, "mem/README.md\n");
+    for (size_t i = 0; i < set.n; i++)
+        migration_classify(&set.items[i]); /* on first use, not at load */
 
     const migration *m = &set.items[0];
     ck_assert(m->up_empty);
@@ -177,6 +179,7 @@ START_TEST(missing_down_is_not_empty)
     m.up_sql = xstrdup("SELECT 1; -- trailing");
     m.up_line = 1;
     ck_assert_int_eq(migration_finish(&m, &err), STRATA_OK);
+    migration_classify(&m);
     ck_assert(!m.up_empty && !m.down_empty);
     ck_assert_ptr_null(m.down_sql);
     ck_assert(!migration_down_no_transaction(&m));

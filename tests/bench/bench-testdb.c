@@ -1,7 +1,9 @@
 /* Time to a fresh migrated database against the number of migrations:
  * by applying them (CREATE DATABASE, then strata_apply) and by cloning the
  * template (strata_testdb_create once the template exists; the first call,
- * which builds it, is reported apart). Each figure is the best of ROUNDS.
+ * which builds it, is reported apart), and the server's CREATE DATABASE
+ * alone with either strategy (what the clone costs beyond strata's own two
+ * round trips). Each figure is the best of ROUNDS, the workloads alternating.
  * Usage: bench-testdb [ROUNDS] (default 5); sizes 10, 100, 300. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,40 +84,58 @@ static double by_applying(const strata_migration_def *defs, int n, int k)
     return el;
 }
 
+/* The template the clones of the current set come from: "strata_tpl_"
+ * and the 8 hex digits its clones' names carry. */
+static char tpl_like[64];
+
 /* strata_testdb_create, timed; the clone is dropped after. */
 static double by_clone(strata *admin)
 {
-    char *uri = NULL;
+    char *uri = NULL, *p;
     double t0 = now_s(), el;
     check(strata_testdb_create(admin, &uri), admin, "testdb_create");
     el = now_s() - t0;
+    if ((p = strstr(uri, "strata_test_")))
+        snprintf(tpl_like, sizeof tpl_like, "strata\\_tpl\\_%.8s%%", p + strlen("strata_test_"));
     check(strata_testdb_drop(admin, uri), admin, "testdb_drop");
     strata_free(uri);
     return el;
 }
 
-/* The same clone with STRATEGY FILE_COPY (PostgreSQL 15+), for comparison
- * with the default WAL_LOG that strata_testdb_create uses. */
-static double by_file_copy(int k)
+/* The server's own cost: CREATE DATABASE ... TEMPLATE of the current
+ * template, alone, with @strategy (WAL_LOG, what strata_testdb_create uses
+ * and PostgreSQL 15's default, or FILE_COPY); *files gets the number of
+ * relation files in it, what both strategies copy one by one. */
+static double by_server(int k, const char *strategy, long *files)
 {
-    char sql[256];
+    char sql[320];
     PGconn *c = PQconnectdb(test_admin_dsn());
-    PGresult *r = PQexec(c, "SELECT datname FROM pg_database WHERE datname LIKE "
-                            "'strata\\_tpl\\_%' ORDER BY oid DESC LIMIT 1");
+    const char *like = tpl_like;
+    PGresult *r = PQexecParams(c, "SELECT datname FROM pg_database WHERE datname LIKE $1", 1,
+                               NULL, &like, NULL, NULL, 0);
     double t0, el;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQserverVersion(c) < 150000) {
         PQclear(r);
         PQfinish(c);
         return -1;
     }
-    snprintf(sql, sizeof sql, "CREATE DATABASE bench_fc_%d TEMPLATE \"%s\" STRATEGY FILE_COPY", k,
-             PQgetvalue(r, 0, 0));
+    snprintf(sql, sizeof sql, "CREATE DATABASE bench_raw_%d TEMPLATE \"%s\" STRATEGY %s", k,
+             PQgetvalue(r, 0, 0), strategy);
     PQclear(r);
     PQfinish(c);
     t0 = now_s();
     admin_exec(sql);
     el = now_s() - t0;
-    snprintf(sql, sizeof sql, "DROP DATABASE bench_fc_%d", k);
+    if (files) {
+        char dsn[600];
+        snprintf(dsn, sizeof dsn, "%s dbname=bench_raw_%d", test_admin_dsn(), k);
+        c = PQconnectdb(dsn);
+        r = PQexec(c, "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'i', 't', 'S', 'm')");
+        *files = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+        PQfinish(c);
+    }
+    snprintf(sql, sizeof sql, "DROP DATABASE bench_raw_%d", k);
     admin_exec(sql);
     return el;
 }
@@ -128,13 +148,14 @@ int main(int argc, char **argv)
     if (rc)
         return rc;
     atexit(harness_stop);
-    printf("%-11s %11s %11s %11s %8s %15s\n", "migrations", "apply (ms)", "clone (ms)",
-           "first (ms)", "speedup", "FILE_COPY (ms)");
+    printf("%-11s %11s %11s %11s %8s %13s %15s %10s\n", "migrations", "apply (ms)", "clone (ms)",
+           "first (ms)", "speedup", "WAL_LOG (ms)", "FILE_COPY (ms)", "relations");
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int n = sizes[i];
         strata_migration_def *defs = make_defs(n);
         strata *admin = NULL;
-        double best_apply = 1e9, best_clone = 1e9, best_fc = 1e9, first, t;
+        double best_apply = 1e9, best_clone = 1e9, best_wl = 1e9, best_fc = 1e9, first, t;
+        long files = -1;
         check(strata_open(&admin, test_admin_dsn()), admin, "open admin");
         check(strata_add_migrations(admin, defs, (size_t)n), admin, "add");
         first = by_clone(admin); /* builds the template */
@@ -143,11 +164,14 @@ int main(int argc, char **argv)
                 best_apply = t;
             if ((t = by_clone(admin)) < best_clone)
                 best_clone = t;
-            if ((t = by_file_copy(r)) < best_fc)
+            if ((t = by_server(r, "WAL_LOG", &files)) < best_wl)
+                best_wl = t;
+            if ((t = by_server(r, "FILE_COPY", NULL)) < best_fc)
                 best_fc = t;
         }
-        printf("%-11d %11.1f %11.1f %11.1f %7.1fx %15.1f\n", n, best_apply * 1000,
-               best_clone * 1000, first * 1000, best_apply / best_clone, best_fc * 1000);
+        printf("%-11d %11.1f %11.1f %11.1f %7.1fx %13.1f %15.1f %10ld\n", n, best_apply * 1000,
+               best_clone * 1000, first * 1000, best_apply / best_clone, best_wl * 1000,
+               best_fc * 1000, files);
         fflush(stdout);
         strata_close(admin);
         free_defs(defs, n);

@@ -1,6 +1,8 @@
 # Sourced by the shell benchmarks: a throwaway PostgreSQL 15 cluster in
 # $work (unix socket only), run as the postgres user when root, removed at
-# exit. Sets PGHOST/PGUSER/PGDATABASE and $dsn for strata.
+# exit. Sets PGHOST/PGUSER/PGDATABASE and $dsn for strata. Durable
+# (fsync and synchronous_commit on, PostgreSQL's defaults) unless
+# PG_EXTRA_OPTS says otherwise (apply.sh runs both).
 bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/strata-bench-XXXXXX)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
