@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dry.h"
 #include "observe.h"
 
 void cli_init(cli *c)
@@ -16,7 +17,6 @@ void cli_init(cli *c)
     c->retries = -1;
     c->retry_budget_ms = -1;
     c->last_reverted = -1;
-    c->dry_last = -1;
 }
 
 static void done_free(cli_done_list *l)
@@ -35,6 +35,8 @@ void cli_free(cli *c)
     done_free(&c->reverted);
     observe_free(c->observe);
     c->observe = NULL;
+    dry_end(c->dry, false);
+    c->dry = NULL;
 }
 
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms)

@@ -40,8 +40,7 @@ typedef struct cli {
     strata *s;
     int64_t last_reverted;    /* from events: even with -q */
     cli_done_list applied, reverted;
-    jw dry;                   /* up/down --dry-run --json: the statements */
-    int64_t dry_last;         /* dry run: the migration whose header is out */
+    struct cli_dry *dry;      /* up/down --dry-run: the statements (dry.c) */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
     struct observe_log *observe; /* up --observe: what each statement did */
 } cli;

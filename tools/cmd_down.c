@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dry.h"
 #include "hints.h"
 
 typedef struct down_opts {
@@ -55,7 +56,9 @@ static int parse(cli *c, down_opts *d, int argc, char **argv)
 
 static void report(cli *c, const down_opts *d)
 {
-    if (c->json) {
+    if (c->json && d->dry) {
+        return; /* the dry run's document is out */
+    } else if (c->json) {
         jw w;
         jw_init(&w, stdout);
         jw_obj(&w);
@@ -76,6 +79,8 @@ int cmd_down(cli *c, int argc, char **argv)
         return rc;
     strata_set_dry_run(c->s, d.dry);
     strata_set_allow_empty_down(c->s, d.allow_empty);
+    if (d.dry && !(c->dry = dry_begin(c->json)))
+        return cli_error(c, "nomem", "out of memory");
     cli_install_interrupt(c);
     if (d.all)
         rc = strata_revert(c->s, STRATA_BEFORE_FIRST);
@@ -83,8 +88,10 @@ int cmd_down(cli *c, int argc, char **argv)
         rc = strata_revert(c->s, d.to);
     else
         rc = strata_revert_steps(c->s, (int32_t)d.steps);
+    dry_end(c->dry, rc == STRATA_OK);
+    c->dry = NULL;
     if (rc) {
-        rc = cli_fail(c, rc, "down");
+        rc = cli_fail(c, rc, d.dry ? "dry run" : "down");
         hint_after_revert(c);
         return rc;
     }

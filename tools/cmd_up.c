@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dry.h"
 #include "lintcmd.h"
 #include "observe.h"
 
@@ -128,34 +129,6 @@ static int report(cli *c, const up_opts *u)
     return EXIT_OK;
 }
 
-/* up --dry-run --json: the statements are gathered in memory and printed
- * only when the dry run succeeds, so stdout holds one JSON document. */
-static char *dry_buf;
-static size_t dry_len;
-
-static void dry_json_begin(cli *c)
-{
-    FILE *m = open_memstream(&dry_buf, &dry_len);
-    jw_init(&c->dry, m ? m : stdout);
-    jw_obj(&c->dry);
-    jw_key(&c->dry, "dry_run");
-    jw_bool(&c->dry, true);
-    jw_key(&c->dry, "statements");
-    jw_arr(&c->dry);
-}
-
-static void dry_json_end(cli *c, bool ok)
-{
-    jw_arr_end(&c->dry);
-    jw_obj_end(&c->dry);
-    if (c->dry.f != stdout) {
-        fclose(c->dry.f);
-        if (ok)
-            fputs(dry_buf, stdout);
-        free(dry_buf);
-    }
-}
-
 int cmd_up(cli *c, int argc, char **argv)
 {
     up_opts u;
@@ -183,12 +156,12 @@ int cmd_up(cli *c, int argc, char **argv)
         if (rc)
             return cli_fail(c, rc, "lint");
     }
-    if (u.dry && c->json)
-        dry_json_begin(c);
+    if (u.dry && !(c->dry = dry_begin(c->json)))
+        return cli_error(c, "nomem", "out of memory");
     cli_install_interrupt(c);
     rc = strata_apply(c->s, u.to);
-    if (u.dry && c->json)
-        dry_json_end(c, rc == STRATA_OK);
+    dry_end(c->dry, rc == STRATA_OK);
+    c->dry = NULL;
     if (rc) {
         if (u.observe && !c->json)
             observe_print_text(stdout, c->observe); /* what ran before the failure */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dry.h"
 #include "observe.h"
 
 /* The Ctrl-C report: written by the signal handler, so it is kept ready
@@ -138,39 +139,6 @@ static void record(cli *c, const strata_event *ev)
     }
 }
 
-static const char *source_of(const cli *c, int64_t version)
-{
-    strata_migration_def d;
-    for (size_t i = 0; i < strata_migration_count(c->s); i++)
-        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == version)
-            return strata_migration_source(c->s, i);
-    return "";
-}
-
-/* A header before each migration's statements: which file, and how it runs
- * (the first event of a migration says whether it is a transaction). */
-static void dry_header(cli *c, const strata_event *ev)
-{
-    if (c->json || ev->version == c->dry_last)
-        return;
-    c->dry_last = ev->version;
-    const char *m = ev->message ? ev->message : "";
-    const char *mode = strncmp(m, "-- no-transaction", 17) == 0 ? "without a transaction, statement by statement"
-                       : strncmp(m, "-- batch", 8) == 0         ? "in batches, each its own transaction"
-                                                                : "in one transaction";
-    printf("\n-- ==== %lld %s (%s): %s\n", (long long)ev->version, ev->name ? ev->name : "",
-           source_of(c, ev->version), mode);
-}
-
-static void dry_run(cli *c, const strata_event *ev)
-{
-    dry_header(c, ev);
-    if (c->json)
-        jw_str(&c->dry, ev->message ? ev->message : "");
-    else
-        printf("%s\n", ev->message ? ev->message : "");
-}
-
 void cli_on_event(const strata_event *ev, void *payload)
 {
     cli *c = payload;
@@ -178,7 +146,7 @@ void cli_on_event(const strata_event *ev, void *payload)
     track(ev);
     record(c, ev);
     if (ev->type == STRATA_EVENT_DRY_RUN) {
-        dry_run(c, ev);
+        dry_event(c->dry, ev);
         return;
     }
     if (ev->type == STRATA_EVENT_OBSERVED) {
