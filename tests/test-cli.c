@@ -143,7 +143,7 @@ START_TEST(dry_run_touches_nothing)
     ck_assert_ptr_nonnull(strstr(out, "CREATE TABLE users (id int);"));
     ck_assert_ptr_nonnull(strstr(out, "BEGIN;"));
     ck_assert_ptr_nonnull(strstr(out, "-- ==== 1 users ("));
-    ck_assert_ptr_nonnull(strstr(out, "1_users.up.sql): in one transaction"));
+    ck_assert_ptr_nonnull(strstr(out, "1_users.up.sql): transaction\n"));
     ck_assert(!has_table("users"));
     ck_assert(!has_table("strata_history"));
 }
@@ -785,6 +785,8 @@ END_TEST
 
 /* Tests that need the library side (run/src branches); registered after the merge. */
 static void cli_tests_needing_library(TCase *tc);
+/* Issue 10.15, 10.17 and follow-ups (end of the file). */
+static void cli_tests_dry_run_and_wait(TCase *tc);
 
 Suite *test_suite(void)
 {
@@ -824,6 +826,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, docs_examples_run);
     tcase_add_test(tc, readme_quick_start_runs);
     cli_tests_needing_library(tc);
+    cli_tests_dry_run_and_wait(tc);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1177,4 +1180,135 @@ static void cli_tests_needing_library(TCase *tc)
     tcase_add_test(tc, down_all_and_version_zero);
     tcase_add_test(tc, skipped_files_warned_once);
     tcase_add_test(tc, empty_down_and_fresh_template);
+}
+
+/* Offset of @needle in @hay (the test fails when it is missing). */
+static long at(const char *hay, const char *needle)
+{
+    const char *p = strstr(hay, needle);
+    ck_assert_msg(p != NULL, "'%.200s' not in:\n%.2500s", needle, hay);
+    return p - hay;
+}
+
+/* 10.17: a header per migration naming its mode; the statements as sent,
+ * their `;` included; the history statement where each mode runs it. */
+START_TEST(dry_run_exact_per_mode)
+{
+    test_write(mdir, "3_idx.sql", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY ui ON users (id);\n"
+                                  "CREATE TABLE n1 (id int);\n");
+    test_write(mdir, "4_fill.sql", "-- strata:batch\nUPDATE users SET id = 0 WHERE id IN "
+                                   "(SELECT id FROM users WHERE id <> 0 LIMIT 10);\n");
+    test_write(mdir, "5_self.sql", "BEGIN;\nCREATE TABLE s5 (id int);\nCOMMIT;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 0);
+    ck_assert(!has_table("users") && !has_table("strata_history"));
+    /* headers: file and mode */
+    long h1 = at(out, "-- ==== 1 users ("), h3 = at(out, "3_idx.sql): no-transaction\n");
+    long h4 = at(out, "4_fill.sql): batch\n"), h5 = at(out, "5_self.sql): self-managed\n");
+    at(out, "1_users.up.sql): transaction\n");
+    ck_assert(h1 < h3 && h3 < h4 && h4 < h5);
+    /* transaction: one round trip, the INSERT before the COMMIT */
+    long ins1 = at(out, "INSERT INTO \"public\".\"strata_history\" (version, name, applied_rank, checksum, "
+                        "checksum_algo, phase, state, duration_ms, applied_by, statements_done) VALUES (1, 'users'");
+    ck_assert(at(out, "BEGIN;\nSET LOCAL lock_timeout = '750ms';\nSET LOCAL statement_timeout = '0ms';\n"
+                      "CREATE TABLE users (id int);\n\n;\nINSERT") < ins1);
+    ck_assert(ins1 < at(out, "NULL);\nCOMMIT;\n-- in the same round trip"));
+    /* no-transaction: the dirty row first, each statement with its `;` and
+     * progress, CONCURRENTLY alone, the final UPDATE last */
+    long dirty3 = at(out, "VALUES (3, 'idx'"), cic = at(out, "\nCREATE INDEX CONCURRENTLY ui ON users (id);\n");
+    long n1 = at(out, "\nCREATE TABLE n1 (id int)\n;\nUPDATE \"public\".\"strata_history\" SET statements_done = 2, "
+                      "done_hashes = '");
+    long fin3 = at(out, "SET state = 'applied', statements_done = 2, failed_statement = NULL, error = NULL, "
+                        "duration_ms = coalesce(duration_ms, 0) + <elapsed ms>, applied_at = now() WHERE version = 3;");
+    ck_assert(h3 < dirty3 && strstr(out + dirty3, "'dirty'") < out + cic);
+    ck_assert(at(out, "SET lock_timeout = '750ms';\nSET statement_timeout = '0ms';\n-- refuses") < cic);
+    ck_assert(cic < at(out, "SET statements_done = 1, done_hashes") && cic < n1 && n1 < fin3 && fin3 < h4);
+    /* batch: the dirty row, a batch with its progress in its transaction, then applied */
+    long dirty4 = at(out, "VALUES (4, 'fill'"), b1 = at(out, "BEGIN;\nSET LOCAL lock_timeout = '750ms';\n"
+                                                           "SET LOCAL statement_timeout = '0ms';\n-- strata:batch\nUPDATE users");
+    long prog4 = at(out, "SET statements_done = 1, error = 'batch interrupted: 0 rows done in 0 batches; run "
+                         "`strata up --resume` to continue' WHERE version = 4;\nCOMMIT;");
+    long fin4 = at(out, "SET state = 'applied', statements_done = <batches>");
+    ck_assert(h4 < dirty4 && dirty4 < b1 && b1 < prog4 && prog4 < fin4 && fin4 < h5);
+    /* self-managed: session timeouts, the SQL as written, the INSERT after it */
+    long self = at(out, "SET lock_timeout = '750ms';\nSET statement_timeout = '0ms';\nBEGIN;\nCREATE TABLE s5 (id int);\nCOMMIT;\n");
+    ck_assert(h5 < self && self < at(out, "-- INSERT INTO \"public\".\"strata_history\" (version, name, applied_rank, "
+                                          "checksum, checksum_algo, phase, state, duration_ms, applied_by, "
+                                          "statements_done) VALUES (5, 'self'"));
+    ck_assert_ptr_nonnull(strstr(out, "'applied', <elapsed ms>, current_user"));
+    /* JSON: the same, per migration */
+    ck_assert_int_eq(RUN("--json", "up", "--dry-run", "--lint=off"), 0);
+    json_check(out, "[(m['version'], m['mode']) for m in d['migrations']] == [(1, 'transaction'), (2, "
+                    "'transaction'), (3, 'no-transaction'), (4, 'batch'), (5, 'self-managed')] and "
+                    "d['migrations'][2]['file'].endswith('3_idx.sql') and any(s.startswith('CREATE TABLE n1 "
+                    "(id int)\\n;\\nUPDATE') for s in d['migrations'][2]['statements'])");
+}
+END_TEST
+
+/* 10.17: single-transaction mode, and downs: each mode and its DELETE. */
+START_TEST(dry_run_single_transaction_and_down)
+{
+    ck_assert_int_eq(RUN("up", "--dry-run", "--single-transaction", "--lint=off"), 0);
+    at(out, "1_users.up.sql): single transaction\n");
+    ck_assert(at(out, "SAVEPOINT strata_m;\nSET LOCAL lock_timeout") < at(out, "VALUES (1, 'users'"));
+    ck_assert(at(out, "VALUES (1, 'users'") < at(out, "NULL);\nRELEASE strata_m;\n"));
+    test_write(mdir, "2_posts.down.sql", "-- strata:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS pi;\nDROP TABLE posts;\n");
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("down", "--all", "--dry-run"), 0);
+    ck_assert(has_table("posts"));
+    long h2 = at(out, "-- ==== revert 2 posts ("), h1 = at(out, "-- ==== revert 1 users (");
+    at(out, "2_posts.down.sql): no-transaction\n");
+    at(out, "1_users.down.sql): transaction\n");
+    long drop = at(out, "\nDROP TABLE posts;\n"), del2 = at(out, "DELETE FROM \"public\".\"strata_history\" WHERE version = 2;");
+    ck_assert(h2 < at(out, "\nDROP INDEX CONCURRENTLY IF EXISTS pi;\n") && drop < del2 && del2 < h1);
+    ck_assert(h1 < at(out, "DROP TABLE users;\n\n;\nDELETE FROM \"public\".\"strata_history\" WHERE version = 1;\nCOMMIT;"));
+    ck_assert_int_eq(RUN("--json", "down", "--dry-run"), 0);
+    json_check(out, "d['migrations'][0]['direction'] == 'down' and d['migrations'][0]['mode'] == 'no-transaction'");
+}
+END_TEST
+
+/* 10.17: SQL the parser cannot read fails the dry run, with file:line:col. */
+START_TEST(dry_run_syntax_error_fails)
+{
+    test_write(mdir, "3_bad.sql", "CREATE TABLE ok3 (id int);\n-- caf\xc3\xa9\nSELECT 'caf\xc3\xa9', 1 2;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 1);
+    ck_assert_msg(strstr(err, "3_bad.sql:3:18: syntax error at or near \"2\""), "%s", err);
+    test_write(mdir, "3_bad.sql", "-- strata:no-transaction\nCREATE TABLE ok3 (id int);\nCREAT TABLE x (id int);\n");
+    ck_assert_int_eq(RUN("--json", "up", "--dry-run", "--lint=off"), 1);
+    json_check(out, "d['error']['code'] == 'parse' and '3_bad.sql:3:1: syntax error at or near' in d['error']['message']");
+    test_write(mdir, "3_bad.sql", "-- strata:batch\nUPDATE users SET id = 1 WHERE;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 1);
+    ck_assert_msg(strstr(err, "3_bad.sql:2:30: syntax error"), "%s", err);
+    char path[300];
+    snprintf(path, sizeof path, "%s/3_bad.sql", mdir);
+    unlink(path);
+    ck_assert_int_eq(RUN("up"), 0);
+    test_write(mdir, "2_posts.down.sql", "DROP TABLE posts;\nDROP TABLE posts WHERE;\n");
+    ck_assert_int_eq(RUN("down", "--dry-run"), 1);
+    ck_assert_msg(strstr(err, "2_posts.down.sql:2:18: syntax error"), "%s", err);
+    ck_assert(has_table("posts"));
+}
+END_TEST
+
+/* 10.17: hostile names in the history statements, quoted by the server's rules. */
+START_TEST(dry_run_hostile_names_quoted)
+{
+    test_write(mdir, "3_o'brien_caf\xc3\xa9.sql", "-- strata:no-transaction\nCREATE TABLE q3 (id int);\n");
+    ck_assert_int_eq(RUN("--table", "we\"ird T\xc3\xa4", "up", "--dry-run", "--lint=off"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "INSERT INTO \"public\".\"we\"\"ird T\xc3\xa4\" (version"));
+    ck_assert_ptr_nonnull(strstr(out, "VALUES (3, 'o''brien caf\xc3\xa9', (SELECT coalesce(max(applied_rank), 0) + 1 "
+                                      "FROM \"public\".\"we\"\"ird T\xc3\xa4\")"));
+    ck_assert_ptr_nonnull(strstr(out, "-- ==== 3 o'brien caf\xc3\xa9 ("));
+    ck_assert_ptr_nonnull(strstr(out, "\n;\nUPDATE \"public\".\"we\"\"ird T\xc3\xa4\" SET statements_done = 1, done_hashes = '"));
+    /* and what the dry run shows is what runs: the names as shown work */
+    ck_assert_int_eq(RUN("--table", "we\"ird T\xc3\xa4", "up"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM \"we\"\"ird T\xc3\xa4\" WHERE name = 'o''brien caf\xc3\xa9'"), 1);
+}
+END_TEST
+
+static void cli_tests_dry_run_and_wait(TCase *tc)
+{
+    tcase_add_test(tc, dry_run_exact_per_mode);
+    tcase_add_test(tc, dry_run_single_transaction_and_down);
+    tcase_add_test(tc, dry_run_syntax_error_fails);
+    tcase_add_test(tc, dry_run_hostile_names_quoted);
 }
