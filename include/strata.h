@@ -314,7 +314,10 @@ enum strata_event_type {
     STRATA_EVENT_RETRY = 4,            /* lock_not_available: attempt, message */
     STRATA_EVENT_NOTICE = 5,           /* server NOTICE/WARNING text */
     STRATA_EVENT_UNKNOWN_VERSION = 6,  /* applied in the db, unknown here */
-    STRATA_EVENT_LOCK_WAIT = 7,        /* waiting for the migrator lock; pid = holder */
+    STRATA_EVENT_LOCK_WAIT = 7,        /* waiting for the migrator lock; pid = holder
+                                          (0: not known), duration_ms = time waited so
+                                          far; repeated about once a second while the
+                                          wait lasts (the first at once) */
     STRATA_EVENT_BLOCKED = 8,          /* pid blocks us; message = its query */
     STRATA_EVENT_BATCH_PROGRESS = 9,   /* rows so far, statement = batch number */
     STRATA_EVENT_SELF_MANAGED = 10,    /* migration runs its own BEGIN/COMMIT */

@@ -1305,8 +1305,114 @@ START_TEST(dry_run_hostile_names_quoted)
 }
 END_TEST
 
+
+/* A child process holding the migrator lock of the current test database
+ * (history public.strata_history) for @ms; *backend gets its backend pid. */
+static pid_t hold_lock(int ms, int *backend)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        PGconn *c = PQconnectdb(test_db_current());
+        PGresult *r = PQexec(c, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock(hashtextextended("
+                                "current_database() || '/public/strata_history', 0))) x");
+        int b = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+        if (write(fds[1], &b, sizeof b) != (ssize_t)sizeof b)
+            _exit(1);
+        usleep((useconds_t)ms * 1000);
+        PQfinish(c);
+        _exit(0);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], backend, sizeof *backend), (ssize_t)sizeof *backend);
+    close(fds[0]);
+    ck_assert_int_gt(*backend, 0);
+    return pid;
+}
+
+typedef struct waits {
+    int n;
+    int64_t ms[64];
+    int32_t pid[64];
+} waits;
+
+static void on_wait(const strata_event *ev, void *payload)
+{
+    waits *w = payload;
+    if (ev->type == STRATA_EVENT_LOCK_WAIT && w->n < 64) {
+        w->ms[w->n] = ev->duration_ms;
+        w->pid[w->n++] = ev->pid;
+    }
+}
+
+/* 10.15: while another migrator holds the lock, LOCK_WAIT repeats with the
+ * holder's pid and the time waited. */
+START_TEST(lock_wait_event_repeats)
+{
+    int backend;
+    pid_t holder = hold_lock(2500, &backend);
+    strata *s = test_open();
+    waits w = {0};
+    strata_migration_def d = {1, "w", "CREATE TABLE w1 (id int);", NULL};
+    strata_set_event_callback(s, on_wait, &w);
+    ck_assert_int_eq(strata_add_migrations(s, &d, 1), 0);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), 0);
+    strata_close(s);
+    waitpid(holder, NULL, 0);
+    ck_assert(has_table("w1"));
+    ck_assert_int_ge(w.n, 2);
+    for (int i = 0; i < w.n; i++) {
+        ck_assert_int_eq(w.pid[i], backend);
+        ck_assert(i == 0 || w.ms[i] > w.ms[i - 1]);
+    }
+    ck_assert_int_ge(w.ms[w.n - 1], 1000);
+    ck_assert_int_le(w.n, 4); /* about once a second, not once per poll */
+}
+END_TEST
+
+/* 10.15: off a terminal the waiting line names the pid and the time, once
+ * every 5 s; on a narrow terminal it is rewritten in place, cut to fit. */
+START_TEST(lock_wait_line)
+{
+    int backend;
+    char want[128], cmd[2048], path[300];
+    pid_t holder = hold_lock(5600, &backend);
+    ck_assert_int_eq(RUN("up"), 0);
+    waitpid(holder, NULL, 0);
+    snprintf(want, sizeof want, "waiting for migrator lock held by pid %d (0.0 s)\n", backend);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    snprintf(want, sizeof want, "waiting for migrator lock held by pid %d (5.", backend);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    ck_assert_int_eq(count_lines(err, "waiting for"), 2);
+    ck_assert(has_table("posts"));
+    ck_assert_int_eq(RUN("down", "--all"), 0);
+    holder = hold_lock(2500, &backend);
+    snprintf(path, sizeof path, "%s/../pty-wait.log", mdir);
+    snprintf(cmd, sizeof cmd, "NO_COLOR=1 script -qec \"stty cols 30; '%s' -d '%s' -m '%s' up\" /dev/null >'%s' 2>&1",
+             getenv("STRATA_CLI"), test_db_current(), mdir, path);
+    ck_assert_int_eq(system(cmd), 0);
+    waitpid(holder, NULL, 0);
+    slurp(path, out, sizeof out);
+    int rewrites = 0;
+    for (const char *p = out; (p = strstr(p, "\r\033[K")) != NULL;) {
+        p += 4;
+        int cols = 0;
+        for (const char *q = p; *q && *q != '\r' && *q != '\n'; q++)
+            cols += ((unsigned char)*q & 0xc0) != 0x80;
+        ck_assert_msg(cols <= 29, "%d columns on a 30-column terminal: %.60s", cols, p);
+        rewrites += strncmp(p, "waiting for migrator lock", 25) == 0;
+    }
+    ck_assert_msg(rewrites >= 2, "%d waiting lines rewritten in place:\n%s", rewrites, out);
+}
+END_TEST
+
 static void cli_tests_dry_run_and_wait(TCase *tc)
 {
+    tcase_add_test(tc, lock_wait_event_repeats);
+    tcase_add_test(tc, lock_wait_line);
     tcase_add_test(tc, dry_run_exact_per_mode);
     tcase_add_test(tc, dry_run_single_transaction_and_down);
     tcase_add_test(tc, dry_run_syntax_error_fails);

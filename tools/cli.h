@@ -42,6 +42,7 @@ typedef struct cli {
     cli_done_list applied, reverted;
     struct cli_dry *dry;      /* up/down --dry-run: the statements (dry.c) */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
+    int64_t last_wait_ms;     /* off a terminal: the waiting line at most every 5 s */
     struct observe_log *observe; /* up --observe: what each statement did */
 } cli;
 

@@ -117,15 +117,28 @@ static void progress(cli *c, const char *msg)
     out_live(&c->style, msg);
 }
 
+/* The library repeats the event about once a second: on a terminal the
+ * line is rewritten in place; elsewhere one line every 5 s is enough. */
+#define WAIT_LINE_EVERY_MS 5000
+
 static void lock_wait(cli *c, const strata_event *ev)
 {
-    char msg[256];
-    int n = snprintf(msg, sizeof msg, "waiting for another migrator");
+    char msg[256], dur[32];
+    if (!c->style.live) {
+        int64_t t = now_ms();
+        if (c->last_wait_ms && t - c->last_wait_ms < WAIT_LINE_EVERY_MS)
+            return;
+        c->last_wait_ms = t;
+    }
+    int64_t ms = ev->duration_ms < 0 ? 0 : ev->duration_ms;
+    if (ms < 60000) /* seconds, one decimal: the count a waiting person reads */
+        snprintf(dur, sizeof dur, "%.1f s", (double)ms / 1000.0);
+    else
+        out_duration(dur, sizeof dur, ms);
     if (ev->pid > 0)
-        n += snprintf(msg + n, sizeof msg - (size_t)n, " (backend pid %d)", (int)ev->pid);
-    snprintf(msg + n, sizeof msg - (size_t)n, " to release the migration lock");
-    if (ev->duration_ms > 0)
-        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", %lld s so far", (long long)(ev->duration_ms / 1000));
+        snprintf(msg, sizeof msg, "waiting for migrator lock held by pid %d (%s)", (int)ev->pid, dur);
+    else
+        snprintf(msg, sizeof msg, "waiting for migrator lock held by another migrator (%s)", dur);
     out_live(&c->style, msg);
 }
 

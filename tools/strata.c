@@ -134,7 +134,10 @@ int main(int argc, char **argv)
     bool help = false, version = false;
     int nrest, rc;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    setlocale(LC_CTYPE, ""); /* display widths of UTF-8 names */
+    /* display widths of UTF-8 names; under the C locale too (a bare
+     * container), where every byte would otherwise count as a column */
+    if (!setlocale(LC_CTYPE, "") || MB_CUR_MAX == 1)
+        setlocale(LC_CTYPE, "C.UTF-8");
     cli_init(&c);
     if (!rest)
         return EXIT_FAIL;
