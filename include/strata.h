@@ -218,6 +218,11 @@ STRATA_API const char *strata_migration_source(const strata *s, size_t index);
 /* Each setter returns STRATA_OK, or STRATA_EINVAL for a NULL handle or a */
 /* value out of range (negative durations, unknown phase); options apply  */
 /* to the following calls on the handle.                                  */
+/* The lock wait, lock_timeout and statement_timeout are sent to the      */
+/* server as timeouts: 0 to 2147483647 ms, PostgreSQL's limit (about 24.8 */
+/* days); a larger one is STRATA_EINVAL, strata_errmsg naming the setter  */
+/* and the limit, and the option is left as it was. Other durations       */
+/* saturate.                                                              */
 
 enum strata_phase {
     STRATA_PHASE_ALL = 0,

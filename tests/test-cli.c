@@ -1409,8 +1409,54 @@ START_TEST(lock_wait_line)
 }
 END_TEST
 
+/* Follow-up: the timeouts sent to the server are refused above its limit,
+ * by the library (the option left as it was) and by the CLI flags; garbage,
+ * overflow and negative values are usage errors. */
+START_TEST(timeouts_above_limit_refused)
+{
+    int (*const set[])(strata *, int64_t) = {strata_set_lock_wait_ms, strata_set_lock_timeout_ms,
+                                             strata_set_statement_timeout_ms};
+    strata *s = test_open();
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(set[i](s, INT64_C(2147483648)), STRATA_EINVAL);
+        ck_assert_msg(strstr(strata_errmsg(s), "2147483647 ms"), "%s", strata_errmsg(s));
+        ck_assert_int_eq(set[i](s, INT64_MAX), STRATA_EINVAL);
+        ck_assert_int_eq(set[i](s, -1), STRATA_EINVAL);
+        ck_assert_int_eq(set[i](s, INT64_C(2147483647)), STRATA_OK);
+    }
+    ck_assert_int_eq(set[0](NULL, 1), STRATA_EINVAL);
+    /* refused: statement_timeout stays 300 ms, so the slow migration fails */
+    strata_migration_def d = {1, "slow", "SELECT pg_sleep(2);", NULL};
+    ck_assert_int_eq(strata_set_statement_timeout_ms(s, 300), STRATA_OK);
+    ck_assert_int_eq(strata_set_statement_timeout_ms(s, INT64_C(4294967296)), STRATA_EINVAL);
+    ck_assert_int_eq(strata_add_migrations(s, &d, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "statement timeout"), "%s", strata_errmsg(s));
+    strata_close(s);
+    /* the CLI: a usage error before anything runs */
+    const char *bad[][2] = {{"--lock-timeout", "2147483648"}, {"--statement-timeout", "3000000s"},
+                            {"--lock-wait", "25000h"}, {"--lock-timeout", "10x"}, {"--lock-wait", "-5"},
+                            {"--statement-timeout", "99999999999999999999"}, {"--retries", "1001"},
+                            {"--retries", "-1"}, {"--retry-budget", "soon"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(RUN(bad[i][0], bad[i][1], "up"), 2);
+        ck_assert_msg(strstr(err, bad[i][0]) && strstr(err, "try 'strata"), "%s", err);
+        ck_assert_int_eq(count_lines(err, "\n"), 2);
+    }
+    ck_assert_ptr_nonnull(strstr(err, "--retry-budget needs a duration"));
+    ck_assert_int_eq(RUN("up", "--lock-timeout", "2147483648"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "above the limit of 2147483647 ms"));
+    ck_assert(!has_table("users"));
+    ck_assert_int_eq(RUN("--lock-timeout", "2147483647", "--statement-timeout=2147483647ms", "up"), 0);
+    ck_assert(has_table("posts"));
+    ck_assert_int_eq(run_env(NULL, "lint", "--pg-version", "fifteen", mdir, (char *)NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--pg-version needs a PostgreSQL major version"));
+}
+END_TEST
+
 static void cli_tests_dry_run_and_wait(TCase *tc)
 {
+    tcase_add_test(tc, timeouts_above_limit_refused);
     tcase_add_test(tc, lock_wait_event_repeats);
     tcase_add_test(tc, lock_wait_line);
     tcase_add_test(tc, dry_run_exact_per_mode);

@@ -185,16 +185,18 @@ static int apply_options(cli *c)
     int rc = 0;
     if (c->table && (rc = strata_set_history_table(c->s, c->table)))
         return cli_fail(c, rc, "--table");
-    if (c->lock_wait_ms >= 0)
-        strata_set_lock_wait_ms(c->s, c->lock_wait_ms);
-    if (c->lock_timeout_ms >= 0)
-        strata_set_lock_timeout_ms(c->s, c->lock_timeout_ms);
-    if (c->statement_timeout_ms >= 0)
-        strata_set_statement_timeout_ms(c->s, c->statement_timeout_ms);
-    if (c->retries >= 0)
-        strata_set_retries(c->s, c->retries);
-    if (c->retry_budget_ms >= 0)
-        strata_set_retry_budget_ms(c->s, c->retry_budget_ms);
+    /* the values were checked when parsed; the library has the last word */
+    if (c->lock_wait_ms >= 0 && (rc = strata_set_lock_wait_ms(c->s, c->lock_wait_ms)))
+        return cli_fail(c, rc, "--lock-wait");
+    if (c->lock_timeout_ms >= 0 && (rc = strata_set_lock_timeout_ms(c->s, c->lock_timeout_ms)))
+        return cli_fail(c, rc, "--lock-timeout");
+    if (c->statement_timeout_ms >= 0 &&
+        (rc = strata_set_statement_timeout_ms(c->s, c->statement_timeout_ms)))
+        return cli_fail(c, rc, "--statement-timeout");
+    if (c->retries >= 0 && (rc = strata_set_retries(c->s, c->retries)))
+        return cli_fail(c, rc, "--retries");
+    if (c->retry_budget_ms >= 0 && (rc = strata_set_retry_budget_ms(c->s, c->retry_budget_ms)))
+        return cli_fail(c, rc, "--retry-budget");
     return EXIT_OK;
 }
 

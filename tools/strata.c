@@ -57,12 +57,20 @@ static int global_kind(const char *a, const char **name, const char **val)
     return G_NONE;
 }
 
-static int set_duration(cli *c, int64_t *dst, const char *opt, const char *v)
+/* PostgreSQL's largest timeout: these durations are sent to the server. */
+#define TIMEOUT_MAX_MS INT64_C(2147483647)
+
+static int set_duration(cli *c, int64_t *dst, const char *opt, const char *v, bool sent)
 {
+    char msg[256];
     *dst = cli_parse_duration(v);
     if (*dst < 0) {
-        char msg[128];
         snprintf(msg, sizeof msg, "%s needs a duration such as 500ms, 30s, 2min, not '%%s'", opt);
+        return cli_usage_error(c, msg, v);
+    }
+    if (sent && *dst > TIMEOUT_MAX_MS) {
+        snprintf(msg, sizeof msg, "%s '%%s' is above the limit of 2147483647 ms (PostgreSQL's "
+                 "largest timeout, about 24.8 days; 0 turns a timeout off)", opt);
         return cli_usage_error(c, msg, v);
     }
     return EXIT_OK;
@@ -73,12 +81,12 @@ static int set_global(cli *c, const char *opt, const char *v)
     if (strcmp(opt, "-d") == 0 || strncmp(opt, "--database", 10) == 0) c->url = v;
     else if (strcmp(opt, "-m") == 0 || strncmp(opt, "--migrations", 12) == 0) c->dir = v;
     else if (strncmp(opt, "--table", 7) == 0) c->table = v;
-    else if (strncmp(opt, "--lock-wait", 11) == 0) return set_duration(c, &c->lock_wait_ms, "--lock-wait", v);
-    else if (strncmp(opt, "--lock-timeout", 14) == 0) return set_duration(c, &c->lock_timeout_ms, "--lock-timeout", v);
+    else if (strncmp(opt, "--lock-wait", 11) == 0) return set_duration(c, &c->lock_wait_ms, "--lock-wait", v, true);
+    else if (strncmp(opt, "--lock-timeout", 14) == 0) return set_duration(c, &c->lock_timeout_ms, "--lock-timeout", v, true);
     else if (strncmp(opt, "--statement-timeout", 19) == 0)
-        return set_duration(c, &c->statement_timeout_ms, "--statement-timeout", v);
+        return set_duration(c, &c->statement_timeout_ms, "--statement-timeout", v, true);
     else if (strncmp(opt, "--retry-budget", 14) == 0)
-        return set_duration(c, &c->retry_budget_ms, "--retry-budget", v);
+        return set_duration(c, &c->retry_budget_ms, "--retry-budget", v, false);
     else if (strncmp(opt, "--retries", 9) == 0) {
         int64_t n;
         if (!cli_parse_version(v, &n) || n > 1000)
