@@ -1454,8 +1454,63 @@ START_TEST(timeouts_above_limit_refused)
 }
 END_TEST
 
+/* Follow-up: what a dbmate, goose, golang-migrate or sqlx user types. */
+START_TEST(peer_users_are_understood)
+{
+    const char *said[][2] = {{"create", "strata new"}, {"migrate", "strata up"}, {"rollback", "strata down"},
+                             {"version", "strata status"}, {"stauts", "strata status"}};
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
+        ck_assert_int_eq(run_env(NULL, said[i][0], (char *)NULL), 2);
+        ck_assert_msg(strstr(err, "did you mean") && strstr(err, said[i][1]), "%s: %s", said[i][0], err);
+        ck_assert_int_eq(count_lines(err, "\n"), 2);
+    }
+    ck_assert_int_eq(run_env(NULL, "frobnicate", (char *)NULL), 2);
+    ck_assert_ptr_null(strstr(err, "did you mean"));
+    /* -h after the command, as everywhere else */
+    ck_assert_int_eq(run_env(NULL, "up", "-h", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata up"));
+    ck_assert_int_eq(run_env(NULL, "testdb", "prune", "-h", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata testdb"));
+    /* golang-migrate's `up N` / `down N` */
+    ck_assert_int_eq(RUN("up", "2"), 2);
+    ck_assert_msg(strstr(err, "strata up --to 2"), "%s", err);
+    ck_assert_int_eq(RUN("down", "2"), 2);
+    ck_assert_msg(strstr(err, "--steps N"), "%s", err);
+    ck_assert(!has_table("users"));
+    /* dbmate creates a missing database; strata says how */
+    ck_assert_int_eq(run_env("host=/tmp dbname=strata_no_such_db_here", "-m", mdir, "status", (char *)NULL), 1);
+    ck_assert_int_eq(run_env(NULL, "-d", "dbname=strata_no_such_db_here", "-m", mdir, "status", (char *)NULL), 1);
+    /* goose's `redo` with a dry run first */
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("redo", "--dry-run"), 0);
+    ck_assert(at(out, "-- ==== revert 2 posts (") < at(out, "-- ==== 2 posts ("));
+    ck_assert(at(out, "DELETE FROM \"public\".\"strata_history\" WHERE version = 2;") < at(out, "VALUES (2, 'posts'"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
+    test_sql("INSERT INTO posts VALUES (1)");
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM posts"), 1); /* not redone */
+    ck_assert_int_eq(RUN("--json", "redo", "--dry-run"), 0);
+    json_check(out, "[(m['direction'], m['version']) for m in d['migrations']] == [('down', 2), ('up', 2)]");
+}
+END_TEST
+
+/* Follow-up: a database that does not exist: the error and how to make it. */
+START_TEST(missing_database_hint)
+{
+    char url[512];
+    PGconn *c = test_connect();
+    snprintf(url, sizeof url, "host=%s port=%s user=%s dbname=strata_app_dev", PQhost(c), PQport(c), PQuser(c));
+    PQfinish(c);
+    ck_assert_int_eq(run_env(url, "-m", mdir, "up", (char *)NULL), 1);
+    ck_assert_msg(strstr(err, "database \"strata_app_dev\" does not exist"), "%s", err);
+    ck_assert_msg(strstr(err, "hint: strata does not create the database: create it first (createdb strata_app_dev"),
+                  "%s", err);
+}
+END_TEST
+
 static void cli_tests_dry_run_and_wait(TCase *tc)
 {
+    tcase_add_test(tc, peer_users_are_understood);
+    tcase_add_test(tc, missing_database_hint);
     tcase_add_test(tc, timeouts_above_limit_refused);
     tcase_add_test(tc, lock_wait_event_repeats);
     tcase_add_test(tc, lock_wait_line);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dry.h"
+#include "hints.h"
 #include "observe.h"
 
 void cli_init(cli *c)
@@ -207,8 +208,11 @@ int cli_prepare(cli *c, bool offline, bool need_dir)
     if (rc == STRATA_ENOMEM || rc == STRATA_EINVAL)
         return cli_error(c, "nomem", "out of memory");
     strata_set_event_callback(c->s, cli_on_event, c);
-    if (rc)
-        return cli_fail(c, rc, "");
+    if (rc) {
+        rc = cli_fail(c, rc, "");
+        hint_connect(c);
+        return rc;
+    }
     if ((rc = apply_options(c)))
         return rc;
     if (need_dir && (rc = strata_add_dir(c->s, c->dir)))

@@ -47,6 +47,10 @@ static int parse(cli *c, down_opts *d, int argc, char **argv)
         default: return cli_usage_error(c, "down: unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    int64_t v;
+    if (optind != argc && cli_parse_version(argv[optind], &v)) /* golang-migrate: `down N` */
+        return cli_usage_error(c, "down: unexpected argument '%s' (to revert that many migrations: "
+                                  "strata down --steps N; every one above a version: --to V)", argv[optind]);
     if (optind != argc)
         return cli_usage_error(c, "down: unexpected argument '%s'", argv[optind]);
     if (d->has_to + d->has_steps + d->all > 1)

@@ -59,6 +59,13 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         default: return cli_usage_error(c, "up: unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    int64_t v;
+    if (optind != argc && cli_parse_version(argv[optind], &v)) { /* golang-migrate: `up N` */
+        char msg[256];
+        snprintf(msg, sizeof msg, "up: unexpected argument '%lld' (to apply up to that version: "
+                 "strata up --to %lld)", (long long)v, (long long)v);
+        return cli_usage_error(c, "%s", msg);
+    }
     if (optind != argc)
         return cli_usage_error(c, "up: unexpected argument '%s'", argv[optind]);
     if (u->observe && u->dry)

@@ -42,8 +42,9 @@ static const struct {
              "  --dry-run           print the statements, touch nothing\n"
              "  --allow-empty-down  run downs that hold only comments as no-ops\n"
              "example: strata down --steps 2\n"},
-    {"redo", "usage: strata redo\n"
+    {"redo", "usage: strata redo [--dry-run]\n"
              "Reverts the most recently applied migration and applies it again.\n"
+             "  --dry-run  print the statements of the down and the up, touch nothing\n"
              "example: strata redo\n"},
     {"status", "usage: strata status [--exit-code]\n"
                "Lists every version, its phase and state (pending, applied, modified,\n"
