@@ -11,6 +11,7 @@
 
 #include "dry_run.h"
 #include "down.h"
+#include "pooler.h"
 #include "resume.h"
 #include "sqlcheck.h"
 
@@ -233,6 +234,10 @@ static void dry_tx(dry *d, const part *p, bool revert)
     if (s->observe && !single && !revert)
         say(d, "-- observe mode: the statements below are sent one by one in this transaction, "
                "each followed by a look at pg_locks and pg_class");
+    if (s->pooled && !revert)
+        say(d, "-- through a transaction pooler: a round trip first opens the transaction, takes "
+               "the migrator lock in it (pg_advisory_xact_lock) and checks that no other migrator "
+               "applied this version meanwhile; then:");
     if (!revert)
         rank_note(d);
     sbuf_init(&b);
@@ -450,6 +455,8 @@ int dry_run_one(strata *s, const migration *m, bool revert)
     bool self = !notx && !batch && !empty && sql_has_transaction_control(p.sql);
     directives_clear(&tmp);
     if (!empty && (res = parse_check(s, p.sql, p.source, p.line)))
+        return res;
+    if (s->conn && (res = pooler_detect(s))) /* what a pooled run sends differs */
         return res;
     p.settings = revert ? down_settings_sql(s, m, !notx && !self) : timeout_settings_sql(s, m, !notx && !self);
     if (!p.settings)
