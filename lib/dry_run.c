@@ -311,7 +311,7 @@ static int dry_notx(dry *d, const part *p, bool revert)
     int res = split_part(s, p, &sl);
     if (res)
         return res;
-    say(d, "-- each round trip below commits on its own; shown as sent, ended by ;");
+    say(d, "-- no-transaction: each round trip below commits on its own; shown as sent, ended by ;");
     if (!revert) {
         rank_note(d);
         say_history(d, history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE), "INSERT of the dirty history row");
@@ -354,7 +354,8 @@ static int dry_notx(dry *d, const part *p, bool revert)
 static void dry_self(dry *d, const part *p, bool revert)
 {
     strata *s = d->s;
-    say(d, "-- runs its own BEGIN/COMMIT: sent as written, with these timeouts at session level");
+    say(d, "-- self-managed transactions (BEGIN/COMMIT in its SQL): sent as written, with these "
+           "timeouts at session level");
     say_settings(d, p->settings);
     say(d, p->sql);
     if (revert) {
