@@ -266,7 +266,12 @@ STRATA_API int strata_set_phase(strata *s, int32_t phase);
 STRATA_API int strata_set_allow_out_of_order(strata *s, int32_t allow);
 /** Nonzero: applied versions unknown to this program are an error. */
 STRATA_API int strata_set_strict(strata *s, int32_t strict);
-/** Nonzero: report statements as STRATA_EVENT_DRY_RUN events, run nothing. */
+/** Nonzero: report statements as STRATA_EVENT_DRY_RUN events, run nothing.
+ *  Per migration: a header naming its file and mode (transaction,
+ *  no-transaction, self-managed, batch, single transaction; empty down), then
+ *  each round trip as the runner sends it, history statements where they run;
+ *  what only the run knows is said in a `--` comment. SQL the parser cannot
+ *  read fails the dry run: STRATA_EPARSE, "file:line:col: message". */
 STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
 /** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
 STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
@@ -327,7 +332,10 @@ enum strata_event_type {
     STRATA_EVENT_BATCH_PROGRESS = 9,   /* rows so far, statement = batch number */
     STRATA_EVENT_SELF_MANAGED = 10,    /* migration runs its own BEGIN/COMMIT */
     STRATA_EVENT_WARNING = 11,         /* e.g. split fallback to the scanner */
-    STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text */
+    STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text;
+                                          statement = 0 for each migration's header
+                                          "-- ==== [revert ]V NAME (FILE): MODE", then
+                                          1, 2, ... (strata_set_dry_run) */
     STRATA_EVENT_REVERT_START = 13,
     STRATA_EVENT_REVERT_DONE = 14,
     STRATA_EVENT_SKIPPED_PHASE = 15,   /* contract migration left for later */

@@ -5,7 +5,6 @@
  * snapshot) is said in a `--` comment, never guessed. */
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,14 +199,16 @@ static void restore_note(dry *d, bool same_round_trip)
                  "(a SELECT built from a snapshot taken under the lock)");
 }
 
+/* The INSERT recording @m applied after it ran, with its measured time:
+ * built with a marker value that is then named (the name literal comes
+ * before it, so the marker is matched with what follows it). */
 #define ELAPSED_SENTINEL INT64_C(987654321987654)
-#define ELAPSED_TEXT "987654321987654"
+#define ELAPSED_TEXT "987654321987654, current_user"
 
-/* The INSERT recording @m applied after it ran, with its measured time. */
 static char *insert_after_sql(strata *s, const migration *m)
 {
     char *sql = history_insert_sql(s, m, "applied", -1, ELAPSED_SENTINEL);
-    return placeholder(sql, ELAPSED_TEXT, "<elapsed ms>");
+    return placeholder(sql, ELAPSED_TEXT, "<elapsed ms>, current_user");
 }
 
 /* ---- the modes ---- */
@@ -315,28 +316,32 @@ static int dry_notx(dry *d, const part *p, bool revert)
     if (!revert) {
         rank_note(d);
         say_history(d, history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE), "INSERT of the dirty history row");
-        hashes = resume_hashes(p->sql, &sl);
+        if (!(hashes = resume_hashes(p->sql, &sl))) {
+            stmt_list_free(&sl);
+            return set_error(s, STRATA_ENOMEM, "out of memory");
+        }
     }
     say_settings(d, p->settings);
     for (int32_t i = 0; i < sl.n; i++) {
         char *stmt = xstrndup(p->sql + sl.items[i].offset, (size_t)sl.items[i].len);
-        char *prog = revert || !s->conn || !hashes ? NULL
-                     : history_update_sql(s, m->version, "statements_done = %d, done_hashes = '%.*s'",
-                                          (int)i + 1, (int)((i + 1) * 17 - 1), hashes);
+        bool progress = !revert && s->conn; /* the UPDATE travels with the statement */
+        char *prog = progress ? history_update_sql(s, m->version, "statements_done = %d, done_hashes = '%.*s'",
+                                                   (int)i + 1, (int)((i + 1) * 17 - 1), hashes)
+                              : NULL;
         if (!revert && !s->conn)
             say(d, "-- with its progress UPDATE of the history row in the same round trip (not "
                    "shown: without a connection its name cannot be quoted)");
-        if (stmt)
+        if (stmt && (prog || !progress))
             say_statement(d, stmt, prog);
         else
             say(d, NULL);
         free(stmt);
         free(prog);
     }
-    restore_note(d, false);
-    if (revert)
+    if (revert) /* revert_notx: the DELETE, then the settings */
         say_history(d, history_delete_sql(s, m->version), "DELETE of the history row");
-    else
+    restore_note(d, false);
+    if (!revert)
         say_history_later(d, history_update_sql(s, m->version,
                                                 "state = 'applied', statements_done = %d, "
                                                 "failed_statement = NULL, error = NULL, duration_ms = "

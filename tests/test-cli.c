@@ -1260,6 +1260,8 @@ START_TEST(dry_run_single_transaction_and_down)
     at(out, "1_users.down.sql): transaction\n");
     long drop = at(out, "\nDROP TABLE posts;\n"), del2 = at(out, "DELETE FROM \"public\".\"strata_history\" WHERE version = 2;");
     ck_assert(h2 < at(out, "\nDROP INDEX CONCURRENTLY IF EXISTS pi;\n") && drop < del2 && del2 < h1);
+    const char *restore2 = strstr(out + del2, "-- then: the session's settings put back");
+    ck_assert(restore2 && restore2 < out + h1); /* the DELETE, then the settings */
     ck_assert(h1 < at(out, "DROP TABLE users;\n\n;\nDELETE FROM \"public\".\"strata_history\" WHERE version = 1;\nCOMMIT;"));
     ck_assert_int_eq(RUN("--json", "down", "--dry-run"), 0);
     json_check(out, "d['migrations'][0]['direction'] == 'down' and d['migrations'][0]['mode'] == 'no-transaction'");
@@ -1507,8 +1509,71 @@ START_TEST(missing_database_hint)
 }
 END_TEST
 
+/* Follow-up: a mistyped `down --to V` would revert everything above it. */
+START_TEST(down_to_unknown_version_refused)
+{
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("down", "--to", "20240101"), 1);
+    ck_assert_msg(strstr(err, "down --to 20240101:") && strstr(err, "has no migration with that version") &&
+                  strstr(err, "--all"), "%s", err);
+    ck_assert(has_table("users") && has_table("posts"));
+    ck_assert_int_eq(RUN("--json", "down", "--to", "3"), 1);
+    json_check(out, "d['error']['code'] == 'notfound'");
+    ck_assert_int_eq(RUN("down", "--to", "1"), 0);
+    ck_assert(has_table("users") && !has_table("posts"));
+    ck_assert_int_eq(RUN("down", "--to", "0"), 0); /* 0: everything but a version 0 */
+    ck_assert(!has_table("users"));
+}
+END_TEST
+
+typedef struct dry_log {
+    char text[8192];
+    int headers;
+} dry_log;
+
+static void on_dry(const strata_event *ev, void *payload)
+{
+    dry_log *l = payload;
+    if (ev->type != STRATA_EVENT_DRY_RUN)
+        return;
+    l->headers += ev->statement == 0;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%s\n", ev->message);
+}
+
+/* 10.17, library: without a database the dry run still shows every
+ * statement, and says which history statements it cannot quote. */
+START_TEST(dry_run_offline_library)
+{
+    strata_migration_def defs[] = {{1, "t", "CREATE TABLE t (id int);", NULL},
+                                   {2, "i", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY ti ON t (id);\n"
+                                            "ANALYZE t;", NULL},
+                                   {3, "bad", "SELECT 1;\nSELECT FROM WHERE;", NULL}};
+    strata *s = NULL;
+    dry_log l = {"", 0};
+    ck_assert_int_eq(strata_open(&s, NULL), STRATA_OK);
+    strata_set_event_callback(s, on_dry, &l);
+    ck_assert_int_eq(strata_set_dry_run(s, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_OK);
+    ck_assert_int_eq(l.headers, 2);
+    ck_assert_msg(strstr(l.text, "-- ==== 1 t (1_t): transaction\n") && strstr(l.text, "-- ==== 2 i (2_i): no-transaction\n"),
+                  "%s", l.text);
+    ck_assert_msg(strstr(l.text, "CREATE TABLE t (id int);\n;\n-- INSERT of the history row (not shown: without a "
+                                 "connection its name cannot be quoted)\nCOMMIT;"), "%s", l.text);
+    ck_assert_msg(strstr(l.text, "\nCREATE INDEX CONCURRENTLY ti ON t (id);\n") && strstr(l.text, "\nANALYZE t;\n"),
+                  "%s", l.text);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 2, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EPARSE);
+    ck_assert_msg(strstr(strata_errmsg(s), "3_bad:2:13: syntax error at or near \"WHERE\""), "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
 static void cli_tests_dry_run_and_wait(TCase *tc)
 {
+    tcase_add_test(tc, dry_run_offline_library);
+    tcase_add_test(tc, down_to_unknown_version_refused);
     tcase_add_test(tc, peer_users_are_understood);
     tcase_add_test(tc, missing_database_hint);
     tcase_add_test(tc, timeouts_above_limit_refused);

@@ -73,6 +73,15 @@ void cli_json_done(jw *w, const char *key, const cli_done_list *l)
     jw_arr_end(w);
 }
 
+bool cli_version_known(const cli *c, int64_t v)
+{
+    strata_migration_def d;
+    for (size_t i = 0; i < strata_migration_count(c->s); i++)
+        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == v)
+            return true;
+    return false;
+}
+
 bool cli_chatty(const cli *c)
 {
     return !c->json && !c->quiet;

@@ -74,6 +74,8 @@ int cli_prepare(cli *c, bool offline, bool need_dir);
 /* An empty or wrong directory (none of the database's applied versions in
  * it) while the database has applied versions is an error naming it. */
 int cli_check_dir_matches(cli *c);
+/* `--to V` names a migration of the directory, or it is a typo. */
+bool cli_version_known(const cli *c, int64_t v);
 /* Whether stdout gets human text (not --json and not quiet). */
 bool cli_chatty(const cli *c);
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms);

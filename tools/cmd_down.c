@@ -81,6 +81,11 @@ int cmd_down(cli *c, int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
+    /* a mistyped --to would revert everything above it: 0 alone means "all
+     * but version 0", as goose's down-to 0 does */
+    if (d.has_to && d.to != 0 && !cli_version_known(c, d.to))
+        return cli_error(c, "notfound", "down --to %lld: %s has no migration with that version; nothing was "
+                         "reverted (every migration: --all)", (long long)d.to, c->dir);
     strata_set_dry_run(c->s, d.dry);
     strata_set_allow_empty_down(c->s, d.allow_empty);
     if (d.dry && !(c->dry = dry_begin(c->json)))

@@ -73,16 +73,6 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* `--to V` names a migration of the directory, or it is a typo. */
-static bool version_known(const cli *c, int64_t v)
-{
-    strata_migration_def d;
-    for (size_t i = 0; i < strata_migration_count(c->s); i++)
-        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == v)
-            return true;
-    return false;
-}
-
 /* What the run left pending, by version and name: never "up to date" while
  * a --to or --phase held something back. */
 static int report(cli *c, const up_opts *u)
@@ -144,7 +134,7 @@ int cmd_up(cli *c, int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
-    if (u.to != STRATA_LATEST && !version_known(c, u.to))
+    if (u.to != STRATA_LATEST && !cli_version_known(c, u.to))
         return cli_error(c, "notfound", "up --to %lld: %s has no migration with that version", (long long)u.to,
                          c->dir);
     strata_set_phase(c->s, u.phase);

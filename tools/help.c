@@ -37,7 +37,8 @@ static const struct {
            "example: strata up --to 20240101120000\n"},
     {"down", "usage: strata down [--to V | --steps N | --all] [--dry-run] [--allow-empty-down]\n"
              "Reverts applied migrations in reverse order of application; default: 1 step.\n"
-             "  --to V              revert every version above V (V itself stays applied)\n"
+             "  --to V              revert every version above V (V itself stays applied;\n"
+             "                      V must exist, or be 0)\n"
              "  --steps N           revert the N most recently applied\n"
              "  --all               revert everything, version 0 included\n"
              "  --dry-run           print per migration its file and mode, then every\n"
