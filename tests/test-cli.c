@@ -1570,8 +1570,20 @@ START_TEST(dry_run_offline_library)
 }
 END_TEST
 
+/* Follow-up: verify with nothing applied does not claim a pass. */
+START_TEST(verify_says_what_it_checked)
+{
+    ck_assert_int_eq(RUN("verify"), 0);
+    ck_assert_msg(strstr(err, "nothing to verify: no migration is applied yet"), "%s", err);
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("verify"), 0);
+    ck_assert_msg(strstr(err, "verified: every applied migration matches its file (2)"), "%s", err);
+}
+END_TEST
+
 static void cli_tests_dry_run_and_wait(TCase *tc)
 {
+    tcase_add_test(tc, verify_says_what_it_checked);
     tcase_add_test(tc, dry_run_offline_library);
     tcase_add_test(tc, down_to_unknown_version_refused);
     tcase_add_test(tc, peer_users_are_understood);
