@@ -382,6 +382,8 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.
+ * STRATA_EUNKNOWN also when strata's history is empty and another tool's
+ * history table is present (strata_set_ignore_other_history).
  * Before anything runs, every pending migration is checked: COPY FROM STDIN
  * / TO STDOUT, unbalanced BEGIN/COMMIT/ROLLBACK and an up with no statement
  * are STRATA_EPARSE naming file:line; in single-transaction mode a batch,
@@ -617,6 +619,38 @@ STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
  * STRATA_ECONNECT, STRATA_ESQL, STRATA_ELOCKED.
  */
 STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int64_t *out);
+
+/**
+ * strata_other_history - detect, without changing anything, another tool's
+ * history table: the one `strata_adopt(s, NULL, NULL, ...)` would detect
+ * (schema_migrations of dbmate or golang-migrate, goose_db_version,
+ * _sqlx_migrations, __diesel_schema_migrations, flyway_schema_history,
+ * through the search_path, recognised by their columns; strata's own
+ * history table is never taken for one). One catalog query.
+ * @out_tool: when not NULL, receives the tool's name as strata_adopt takes
+ *       it ("goose"), or NULL when there is none; owned by the caller, free
+ *       with strata_free(). With several tools' tables, the first in the
+ *       order above.
+ * @out_table: when not NULL, receives that table's name as looked up
+ *       ("goose_db_version"), or NULL; owned by the caller (strata_free).
+ * Both are set only on success.
+ * Errors: STRATA_EINVAL (NULL @s, transaction open), STRATA_ENODB,
+ * STRATA_ECONNECT, STRATA_ESQL, STRATA_ENOMEM.
+ */
+STRATA_API int strata_other_history(strata *s, char **out_tool, char **out_table);
+
+/**
+ * strata_set_ignore_other_history - nonzero: strata_apply runs even when
+ * strata's history is empty or absent while another tool's history table
+ * is in the database (see strata_other_history). By default (zero) such a
+ * run is refused before anything is locked or applied, STRATA_EUNKNOWN,
+ * the message naming each tool and table: it would run that tool's
+ * migrations again. Adopt them first (strata_adopt); ignore the table when
+ * strata itself reverted every migration it had applied. The check costs
+ * one catalog query, made only when strata's history has no row and
+ * something is pending. Errors: STRATA_EINVAL (NULL @s).
+ */
+STRATA_API int strata_set_ignore_other_history(strata *s, int32_t ignore);
 /* Schema snapshots, diff, rollback proof and drift                    */
 
 /** A snapshot of a database's schema, read from pg_catalog. */

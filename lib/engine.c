@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "adopt.h"
 #include "observe.h"
 #include "down.h"
 #include "dry_run.h"
@@ -424,6 +425,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = check_history(s, &rc.hist, false, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK && p.n)
+        res = adopt_check_other(s, &rc.hist); /* its migrations would run again */
     if (res == STRATA_OK)
         res = check_plan(s, &p, resumed_migration(s, &rc.hist));
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)

@@ -924,7 +924,19 @@ START_TEST(adopt_goose_then_up_applies_only_new)
     built_by_tool("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
                   "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))",
                   "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true)");
-    ck_assert_int_eq(RUN("up"), 1); /* without adopt: users already exists */
+    /* without adopt: refused, naming the table and the tool, nothing applied */
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_msg(strstr(err, "goose (table \"goose_db_version\")") &&
+                  strstr(err, "run 'strata adopt' first (or --ignore-other-history to apply anyway)"),
+                  "%s", err);
+    ck_assert(!has_table("strata_history") && !has_table("tags"));
+    ck_assert_int_eq(RUN("--json", "up"), 1);
+    json_check(out, "d['error']['code'] == 'unknown' and 'goose_db_version' in d['error']['message']");
+    ck_assert_int_eq(RUN("status", "--exit-code"), 3); /* the note does not change it */
+    ck_assert_msg(strstr(err, "note: goose's history table \"goose_db_version\"") &&
+                  strstr(err, "run 'strata adopt' first"), "%s", err);
+    ck_assert_int_eq(RUN("-q", "status"), 0);
+    ck_assert_ptr_null(strstr(err, "note:"));
     ck_assert_int_eq(RUN("adopt"), 0);
     ck_assert_msg(strstr(err, "adopted 2 version(s)"), "%s", err);
     ck_assert_int_eq(RUN("up"), 0);
@@ -934,6 +946,23 @@ START_TEST(adopt_goose_then_up_applies_only_new)
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM goose_db_version"), 3); /* left alone */
     ck_assert_int_eq(RUN("--json", "adopt", "--from", "goose"), 0); /* again: nothing new */
     json_check(out, "d == {'adopted': 0}");
+    ck_assert_int_eq(RUN("status"), 0);
+    ck_assert_ptr_null(strstr(err, "note:")); /* strata's history has rows now */
+}
+END_TEST
+
+/* A goose table over an empty schema (its migrations undone by hand):
+ * --ignore-other-history applies everything. */
+START_TEST(up_ignore_other_history)
+{
+    test_sql("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
+             "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))");
+    ck_assert_int_eq(RUN("up", "--dry-run"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "goose_db_version"));
+    ck_assert_int_eq(RUN("up", "--ignore-other-history"), 0);
+    ck_assert(has_table("users") && has_table("posts"));
+    ck_assert_int_eq(RUN("up", "--help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "--ignore-other-history"));
 }
 END_TEST
 
@@ -1174,6 +1203,7 @@ static void cli_tests_needing_library(TCase *tc)
     tcase_add_test(tc, schema_snapshot_and_check);
     tcase_add_test(tc, testdb_create_drop_prune);
     tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
+    tcase_add_test(tc, up_ignore_other_history);
     tcase_add_test(tc, adopt_golang_migrate_named_and_refusals);
     tcase_add_test(tc, empty_dir_is_an_error);
     tcase_add_test(tc, lint_syntax_error_fails);

@@ -14,7 +14,7 @@
 typedef struct up_opts {
     int64_t to;
     int32_t phase;
-    int dry, ooo, resume, single, lint, observe;
+    int dry, ooo, resume, single, lint, observe, ignore_other;
 } up_opts;
 
 static int parse(cli *c, up_opts *u, int argc, char **argv)
@@ -24,7 +24,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},            {"allow-out-of-order", no_argument, NULL, 'o'},
         {"resume", no_argument, NULL, 'r'},             {"single-transaction", no_argument, NULL, '1'},
         {"lint", required_argument, NULL, 'l'},         {"help", no_argument, NULL, 'h'},
-        {"observe", no_argument, NULL, 'O'},
+        {"observe", no_argument, NULL, 'O'},            {"ignore-other-history", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0}};
     int o;
     memset(u, 0, sizeof *u);
@@ -50,6 +50,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         case 'r': u->resume = 1; break;
         case '1': u->single = 1; break;
         case 'O': u->observe = 1; break;
+        case 'I': u->ignore_other = 1; break;
         case 'l':
             u->lint = lintcmd_parse_level(optarg);
             if (u->lint < LINTCMD_LEVEL_OFF)
@@ -142,6 +143,7 @@ int cmd_up(cli *c, int argc, char **argv)
     strata_set_allow_out_of_order(c->s, u.ooo);
     strata_set_resume(c->s, u.resume);
     strata_set_single_transaction(c->s, u.single);
+    strata_set_ignore_other_history(c->s, u.ignore_other);
     if (u.observe) {
         if (!(c->observe = observe_new()))
             return cli_error(c, "nomem", "out of memory");

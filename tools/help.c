@@ -18,6 +18,7 @@ static const struct {
             "example: strata new add_users\n"},
     {"up", "usage: strata up [--to V] [--phase expand|contract|all] [--dry-run] [--observe]\n"
            "       [--allow-out-of-order] [--resume] [--single-transaction] [--lint=LEVEL]\n"
+           "       [--ignore-other-history]\n"
            "Applies pending migrations in version order, each in its own transaction.\n"
            "  --to V               stop after version V (V must exist)\n"
            "  --phase P            expand: only expand migrations; contract: only contract\n"
@@ -34,6 +35,10 @@ static const struct {
            "                       the relations it rewrote; per migration the strongest\n"
            "                       lock per table and how long it was held. It really\n"
            "                       applies them: meant for a staging copy\n"
+           "  --ignore-other-history  apply even though strata's history is empty and\n"
+           "                       another tool's history table (dbmate, golang-migrate,\n"
+           "                       goose, sqlx, diesel, flyway) is present; by default `up`\n"
+           "                       refuses, naming it: run `strata adopt` first\n"
            "example: strata up --to 20240101120000\n"},
     {"down", "usage: strata down [--to V | --steps N | --all] [--dry-run] [--allow-empty-down]\n"
              "Reverts applied migrations in reverse order of application; default: 1 step.\n"
@@ -151,6 +156,7 @@ void cli_usage(FILE *f)
           "  new NAME [--simple] [--seq]  create <version>_<name>.up.sql and .down.sql\n"
           "  up [--to V] [--phase expand|contract|all] [--dry-run] [--allow-out-of-order]\n"
           "     [--resume] [--single-transaction] [--lint=error|warning|off] [--observe]\n"
+          "     [--ignore-other-history]\n"
           "  down [--to V | --steps N | --all] [--dry-run] [--allow-empty-down]\n"
           "  redo                         down 1 step, then up again\n"
           "  status [--exit-code]         table (or --json); exit 3 pending, 1 dirty/modified\n"
