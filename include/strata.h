@@ -218,6 +218,11 @@ STRATA_API const char *strata_migration_source(const strata *s, size_t index);
 /* Each setter returns STRATA_OK, or STRATA_EINVAL for a NULL handle or a */
 /* value out of range (negative durations, unknown phase); options apply  */
 /* to the following calls on the handle.                                  */
+/* The lock wait, lock_timeout and statement_timeout are sent to the      */
+/* server as timeouts: 0 to 2147483647 ms, PostgreSQL's limit (about 24.8 */
+/* days); a larger one is STRATA_EINVAL, strata_errmsg naming the setter  */
+/* and the limit, and the option is left as it was. Other durations       */
+/* saturate.                                                              */
 
 enum strata_phase {
     STRATA_PHASE_ALL = 0,
@@ -261,7 +266,12 @@ STRATA_API int strata_set_phase(strata *s, int32_t phase);
 STRATA_API int strata_set_allow_out_of_order(strata *s, int32_t allow);
 /** Nonzero: applied versions unknown to this program are an error. */
 STRATA_API int strata_set_strict(strata *s, int32_t strict);
-/** Nonzero: report statements as STRATA_EVENT_DRY_RUN events, run nothing. */
+/** Nonzero: report statements as STRATA_EVENT_DRY_RUN events, run nothing.
+ *  Per migration: a header naming its file and mode (transaction,
+ *  no-transaction, self-managed, batch, single transaction; empty down), then
+ *  each round trip as the runner sends it, history statements where they run;
+ *  what only the run knows is said in a `--` comment. SQL the parser cannot
+ *  read fails the dry run: STRATA_EPARSE, "file:line:col: message". */
 STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
 /** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
 STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
@@ -314,12 +324,18 @@ enum strata_event_type {
     STRATA_EVENT_RETRY = 4,            /* lock_not_available: attempt, message */
     STRATA_EVENT_NOTICE = 5,           /* server NOTICE/WARNING text */
     STRATA_EVENT_UNKNOWN_VERSION = 6,  /* applied in the db, unknown here */
-    STRATA_EVENT_LOCK_WAIT = 7,        /* waiting for the migrator lock; pid = holder */
+    STRATA_EVENT_LOCK_WAIT = 7,        /* waiting for the migrator lock; pid = holder
+                                          (0: not known), duration_ms = time waited so
+                                          far; repeated about once a second while the
+                                          wait lasts (the first at once) */
     STRATA_EVENT_BLOCKED = 8,          /* pid blocks us; message = its query */
     STRATA_EVENT_BATCH_PROGRESS = 9,   /* rows so far, statement = batch number */
     STRATA_EVENT_SELF_MANAGED = 10,    /* migration runs its own BEGIN/COMMIT */
     STRATA_EVENT_WARNING = 11,         /* e.g. split fallback to the scanner */
-    STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text */
+    STRATA_EVENT_DRY_RUN = 12,         /* message = statement or boundary text;
+                                          statement = 0 for each migration's header
+                                          "-- ==== [revert ]V NAME (FILE): MODE", then
+                                          1, 2, ... (strata_set_dry_run) */
     STRATA_EVENT_REVERT_START = 13,
     STRATA_EVENT_REVERT_DONE = 14,
     STRATA_EVENT_SKIPPED_PHASE = 15,   /* contract migration left for later */
@@ -366,6 +382,8 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.
+ * STRATA_EUNKNOWN also when strata's history is empty and another tool's
+ * history table is present (strata_set_ignore_other_history).
  * Before anything runs, every pending migration is checked: COPY FROM STDIN
  * / TO STDOUT, unbalanced BEGIN/COMMIT/ROLLBACK and an up with no statement
  * are STRATA_EPARSE naming file:line; in single-transaction mode a batch,
@@ -601,6 +619,38 @@ STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
  * STRATA_ECONNECT, STRATA_ESQL, STRATA_ELOCKED.
  */
 STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int64_t *out);
+
+/**
+ * strata_other_history - detect, without changing anything, another tool's
+ * history table: the one `strata_adopt(s, NULL, NULL, ...)` would detect
+ * (schema_migrations of dbmate or golang-migrate, goose_db_version,
+ * _sqlx_migrations, __diesel_schema_migrations, flyway_schema_history,
+ * through the search_path, recognised by their columns; strata's own
+ * history table is never taken for one). One catalog query.
+ * @out_tool: when not NULL, receives the tool's name as strata_adopt takes
+ *       it ("goose"), or NULL when there is none; owned by the caller, free
+ *       with strata_free(). With several tools' tables, the first in the
+ *       order above.
+ * @out_table: when not NULL, receives that table's name as looked up
+ *       ("goose_db_version"), or NULL; owned by the caller (strata_free).
+ * Both are set only on success.
+ * Errors: STRATA_EINVAL (NULL @s, transaction open), STRATA_ENODB,
+ * STRATA_ECONNECT, STRATA_ESQL, STRATA_ENOMEM.
+ */
+STRATA_API int strata_other_history(strata *s, char **out_tool, char **out_table);
+
+/**
+ * strata_set_ignore_other_history - nonzero: strata_apply runs even when
+ * strata's history is empty or absent while another tool's history table
+ * is in the database (see strata_other_history). By default (zero) such a
+ * run is refused before anything is locked or applied, STRATA_EUNKNOWN,
+ * the message naming each tool and table: it would run that tool's
+ * migrations again. Adopt them first (strata_adopt); ignore the table when
+ * strata itself reverted every migration it had applied. The check costs
+ * one catalog query, made only when strata's history has no row and
+ * something is pending. Errors: STRATA_EINVAL (NULL @s).
+ */
+STRATA_API int strata_set_ignore_other_history(strata *s, int32_t ignore);
 /* Schema snapshots, diff, rollback proof and drift                    */
 
 /** A snapshot of a database's schema, read from pg_catalog. */

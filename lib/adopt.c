@@ -125,7 +125,8 @@ static int table_columns(strata *s, const char *qualified, char **out)
 
 typedef struct found {
     const adopt_tool *tool;
-    char *table; /* quoted */
+    char *table;      /* quoted */
+    const char *name; /* a default table's plain name (detected), else NULL */
 } found;
 
 /* One candidate table: f->table set when it exists, f->tool when it is
@@ -149,23 +150,64 @@ static int probe(strata *s, const char *table, const adopt_tool *tool, found *f,
     return rc;
 }
 
+/* The tools' default tables, in the order detection names them. */
+static const char *const defaults[] = {"schema_migrations", "goose_db_version", "_sqlx_migrations",
+                                       "__diesel_schema_migrations", "flyway_schema_history"};
+#define N_DEFAULTS (sizeof defaults / sizeof defaults[0])
+
+static int find_query(strata *s, sbuf *q)
+{
+    char *hist = history_qualified(s), *lit = hist ? pg_literal(s, hist) : NULL;
+    free(hist);
+    if (!lit)
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    sbuf_puts(q, "SELECT t.i, (SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
+                 "WHERE attrelid = c AND attnum > 0 AND NOT attisdropped) FROM unnest(ARRAY[");
+    for (size_t i = 0; i < N_DEFAULTS; i++)
+        sbuf_printf(q, "%s'%s'", i ? ", " : "", defaults[i]); /* constants: plain names */
+    /* strata's own history table may carry one of these names (--table) */
+    sbuf_printf(q, "]) WITH ORDINALITY t(name, i), to_regclass(t.name) c WHERE c IS NOT NULL "
+                   "AND c IS DISTINCT FROM to_regclass(%s) ORDER BY t.i", lit);
+    free(lit);
+    return q->oom ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
+}
+
+/* Which tools' default tables exist (through the search_path) with the
+ * columns of that tool's history: one catalog query. @hits holds
+ * N_DEFAULTS entries; another application's table of such a name is not a
+ * hit. On failure nothing is left to free. */
+static int find_defaults(strata *s, found *hits, size_t *n)
+{
+    sbuf q;
+    PGresult *r = NULL;
+    int rc;
+    sbuf_init(&q);
+    rc = find_query(s, &q);
+    if (rc == STRATA_OK)
+        rc = pg_simple(s, q.data, &r);
+    sbuf_free(&q);
+    *n = 0;
+    for (int i = 0; rc == STRATA_OK && i < PQntuples(r); i++) {
+        long k = strtol(PQgetvalue(r, i, 0), NULL, 10) - 1;
+        const adopt_tool *t = adopt_tool_by_columns(PQgetvalue(r, i, 1));
+        if (!t || k < 0 || k >= (long)N_DEFAULTS)
+            continue;
+        hits[*n].tool = t;
+        hits[*n].name = defaults[k];
+        if (!(hits[(*n)++].table = pg_ident(s, defaults[k])))
+            rc = set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    PQclear(r);
+    for (size_t i = 0; rc && i < *n; i++)
+        free(hits[i].table);
+    return rc;
+}
+
 static int detect(strata *s, found *out)
 {
-    static const char *const defaults[] = {"schema_migrations", "goose_db_version",
-                                           "_sqlx_migrations", "__diesel_schema_migrations",
-                                           "flyway_schema_history"};
-    found hits[5] = {{0}};
+    found hits[N_DEFAULTS] = {{0}};
     size_t n = 0;
-    int rc = STRATA_OK;
-    for (size_t i = 0; i < 5 && rc == STRATA_OK; i++) {
-        rc = probe(s, defaults[i], NULL, &hits[n], NULL);
-        if (hits[n].tool) {
-            n++;
-        } else { /* another application's table of that name */
-            free(hits[n].table);
-            hits[n].table = NULL;
-        }
-    }
+    int rc = find_defaults(s, hits, &n);
     if (rc == STRATA_OK && n == 0)
         rc = set_error(s, STRATA_ENOTFOUND, "no other tool's migration table in this database "
                        "(looked for schema_migrations, goose_db_version, _sqlx_migrations, "
@@ -392,5 +434,75 @@ STRATA_EXPORT int strata_adopt(strata *s, const char *tool, const char *table, i
     lock_release(s, key);
     if (rc == STRATA_OK && out)
         *out = count;
+    return rc;
+}
+
+/* ---- another tool's history, before strata's first run ---- */
+
+STRATA_EXPORT int strata_other_history(strata *s, char **out_tool, char **out_table)
+{
+    found hits[N_DEFAULTS] = {{0}};
+    size_t n = 0;
+    char *tool = NULL, *table = NULL;
+    int rc;
+    if (!s)
+        return STRATA_EINVAL;
+    clear_error(s);
+    if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = find_defaults(s, hits, &n)))
+        return rc;
+    if (n && (!(tool = xstrdup(hits[0].tool->name)) || !(table = xstrdup(hits[0].name))))
+        rc = set_error(s, STRATA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        free(hits[i].table);
+    if (rc == STRATA_OK && out_tool)
+        *out_tool = tool;
+    else
+        free(tool);
+    if (rc == STRATA_OK && out_table)
+        *out_table = table;
+    else
+        free(table);
+    return rc;
+}
+
+STRATA_EXPORT int strata_set_ignore_other_history(strata *s, int32_t ignore)
+{
+    if (!s)
+        return STRATA_EINVAL;
+    s->ignore_other_history = ignore != 0;
+    return STRATA_OK;
+}
+
+static int refuse_other(strata *s, const history *h, const found *hits, size_t n)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "another tool's migration history is in this database: ");
+    for (size_t i = 0; i < n; i++)
+        sbuf_printf(&b, "%s%s (table %s)", i ? ", " : "", hits[i].tool->name, hits[i].table);
+    sbuf_printf(&b, ", and strata's history %s: applying would run %s's migrations again: "
+                    "run 'strata adopt%s' first (or --ignore-other-history to apply anyway). In a "
+                    "program: strata_adopt, or strata_set_ignore_other_history (right once strata "
+                    "itself reverted everything). Nothing was applied",
+                h->exists ? "is empty" : "does not exist yet", n > 1 ? "those tools" : hits[0].tool->name,
+                n > 1 ? " --from TOOL" : "");
+    int rc = set_error_buf(s, STRATA_EUNKNOWN, &b);
+    sbuf_free(&b);
+    return rc;
+}
+
+int adopt_check_other(strata *s, const history *h)
+{
+    found hits[N_DEFAULTS] = {{0}};
+    size_t n = 0;
+    int rc;
+    /* a database strata already manages pays nothing for this */
+    if (s->ignore_other_history || h->n)
+        return STRATA_OK;
+    rc = find_defaults(s, hits, &n);
+    if (rc == STRATA_OK && n)
+        rc = refuse_other(s, h, hits, n);
+    for (size_t i = 0; i < n; i++)
+        free(hits[i].table);
     return rc;
 }

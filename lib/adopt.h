@@ -24,4 +24,10 @@ const adopt_tool *adopt_tool_find(const char *name);
  * looks like, or NULL. */
 const adopt_tool *adopt_tool_by_columns(const char *cols);
 
+/* strata_apply with nothing in strata's history @h (read just before):
+ * STRATA_EUNKNOWN naming each tool whose history table is in the database
+ * (its migrations would run again), unless strata_set_ignore_other_history.
+ * One catalog query, and none at all when @h has a row. */
+int adopt_check_other(strata *s, const history *h);
+
 #endif

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "adopt.h"
 #include "observe.h"
 #include "down.h"
+#include "dry_run.h"
 #include "sqlcheck.h"
 
 static bool same_checksum(const hist_row *h, const migration *m)
@@ -172,88 +174,6 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
     else if (!strstr(s->errmsg, m->source))
         name_migration(s, m, res); /* every failure names its migration */
     return res;
-}
-
-static void dry(strata *s, const migration *m, const char *text)
-{
-    emit(s, STRATA_EVENT_DRY_RUN, m, text);
-}
-
-/* The statements exactly as they would be sent, boundaries included. */
-static void dry_self(strata *s, const migration *m, const char *settings, const char *sql)
-{
-    dry(s, m, "-- self-managed transactions (BEGIN/COMMIT in its SQL): runs as written, "
-              "with these settings at session level");
-    dry(s, m, settings);
-    dry(s, m, sql);
-    dry(s, m, "-- then the history row, once it succeeded");
-    dry(s, m, "-- RESET of the settings above");
-}
-
-int dry_run_one(strata *s, const migration *m, bool revert)
-{
-    directives tmp;
-    directives_init(&tmp);
-    bool notx = revert ? down_directives(m, &tmp)->no_transaction : m->d.no_transaction;
-    bool batch = !revert && m->d.batch;
-    const char *sql = revert ? m->down_sql : m->up_sql;
-    bool self = !notx && !batch && sql_has_transaction_control(sql);
-    bool local = !notx && !self;
-    char *settings = revert ? down_settings_sql(s, m, local) : timeout_settings_sql(s, m, local);
-    directives_clear(&tmp);
-    if (!settings)
-        return set_error(s, STRATA_ENOMEM, "out of memory");
-    if (revert && down_is_empty(m, NULL)) {
-        dry(s, m, "-- the down holds no statement: only its history row is removed "
-                  "(empty downs allowed)");
-        free(settings);
-        return STRATA_OK;
-    }
-    if (self) {
-        dry_self(s, m, settings, sql);
-    } else if (notx) {
-        stmt_list sl = {0};
-        sbuf err;
-        int32_t off;
-        sbuf_init(&err);
-        dry(s, m, "-- no-transaction: each statement runs and commits on its own");
-        dry(s, m, settings);
-        if (split_sql(&sl, sql, &err, &off) == STRATA_OK) {
-            for (int32_t i = 0; i < sl.n; i++) {
-                char *t = xstrndup(sql + sl.items[i].offset, (size_t)sl.items[i].len);
-                if (t)
-                    dry(s, m, t);
-                free(t);
-            }
-        } else {
-            dry(s, m, err.data ? err.data : "cannot split");
-        }
-        stmt_list_free(&sl);
-        sbuf_free(&err);
-        dry(s, m, "-- RESET of the settings above");
-    } else {
-        dry(s, m, batch ? "-- batch: repeated until 0 rows, each run:\nBEGIN;" : "BEGIN;");
-        dry(s, m, settings);
-        dry(s, m, sql);
-        /* the history statement exactly, when a connection can escape it */
-        char *hist = NULL;
-        if (s->conn)
-            hist = revert ? history_delete_sql(s, m->version)
-                          : history_insert_sql(s, m, "applied", -1, HIST_DURATION_IN_STATEMENT);
-        if (hist) {
-            sbuf b;
-            sbuf_init(&b);
-            sbuf_printf(&b, "%s;", hist);
-            dry(s, m, b.data ? b.data : "");
-            sbuf_free(&b);
-            free(hist);
-        } else {
-            dry(s, m, revert ? "-- DELETE of the history row" : "-- INSERT of the history row");
-        }
-        dry(s, m, "COMMIT;");
-    }
-    free(settings);
-    return STRATA_OK;
 }
 
 int start_run(run_ctx *rc, bool create)
@@ -554,6 +474,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = check_history(s, &rc.hist, false, false);
     if (res == STRATA_OK)
         res = make_plan(s, &rc.hist, target, &p);
+    if (res == STRATA_OK && p.n)
+        res = adopt_check_other(s, &rc.hist); /* its migrations would run again */
     if (res == STRATA_OK)
         res = check_plan(s, &p, resumed_migration(s, &rc.hist));
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)

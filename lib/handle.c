@@ -283,6 +283,21 @@ STRATA_EXPORT int strata_set_history_table(strata *s, const char *name)
     return STRATA_OK;
 }
 
+/* lock_timeout, statement_timeout and (through a pooler) the lock wait are
+ * sent to the server as timeouts: a value above its limit would fail only
+ * when the first migration runs. The durations only waited for here
+ * (backoff, watch) saturate instead. */
+static int duration_check(strata *s, int64_t ms, const char *what)
+{
+    if (ms < 0)
+        return set_error(s, STRATA_EINVAL, "%s: %lld ms is negative; durations run from 0 to "
+                         "2147483647 ms", what, (long long)ms);
+    if (ms > DURATION_MAX_MS)
+        return set_error(s, STRATA_EINVAL, "%s: %lld ms is above the limit of 2147483647 ms "
+                         "(PostgreSQL's largest timeout, about 24.8 days)", what, (long long)ms);
+    return STRATA_OK;
+}
+
 #define SETTER_MS(fn, field)                                                   \
     STRATA_EXPORT int fn(strata *s, int64_t ms)                                \
     {                                                                          \
@@ -292,9 +307,21 @@ STRATA_EXPORT int strata_set_history_table(strata *s, const char *name)
         return STRATA_OK;                                                      \
     }
 
-SETTER_MS(strata_set_lock_wait_ms, lock_wait_ms)
-SETTER_MS(strata_set_lock_timeout_ms, lock_timeout_ms)
-SETTER_MS(strata_set_statement_timeout_ms, statement_timeout_ms)
+#define SETTER_TIMEOUT_MS(fn, field)                                           \
+    STRATA_EXPORT int fn(strata *s, int64_t ms)                                \
+    {                                                                          \
+        int rc;                                                                \
+        if (!s)                                                                \
+            return STRATA_EINVAL;                                              \
+        if ((rc = duration_check(s, ms, #fn)))                                 \
+            return rc;                                                         \
+        s->field = ms;                                                         \
+        return STRATA_OK;                                                      \
+    }
+
+SETTER_TIMEOUT_MS(strata_set_lock_wait_ms, lock_wait_ms)
+SETTER_TIMEOUT_MS(strata_set_lock_timeout_ms, lock_timeout_ms)
+SETTER_TIMEOUT_MS(strata_set_statement_timeout_ms, statement_timeout_ms)
 SETTER_MS(strata_set_retry_backoff_ms, retry_backoff_ms)
 SETTER_MS(strata_set_watch_interval_ms, watch_ms)
 

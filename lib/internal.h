@@ -162,6 +162,7 @@ struct strata {
     bool lint_all;
     bool allow_empty_down;
     bool observe;             /* run transactional migrations observed (observe.c) */
+    bool ignore_other_history; /* apply despite another tool's history (adopt.c) */
 
     strata_event_fn event_fn;
     void *event_payload;

@@ -27,6 +27,20 @@ static int holder_pid(strata *s, int64_t key)
 
 static int lock_poll(strata *s, int64_t *key_out);
 
+/* While waiting, the event repeats about once a second from the poll loop,
+ * with the holder as it is now and the time waited, so a waiting line can
+ * say who it waits for and for how long. */
+#define LOCK_WAIT_REPEAT_MS 1000
+
+static void tell_waiting(strata *s, int64_t key, int64_t waited)
+{
+    strata_event ev = event_of(STRATA_EVENT_LOCK_WAIT, NULL,
+                               "waiting for another migrator to release the lock");
+    ev.pid = holder_pid(s, key);
+    ev.duration_ms = waited;
+    emit_ev(s, &ev);
+}
+
 /* The lock, and around the work it guards the borrowed connection's
  * notices (conn.c): lock_release ends both. Through a transaction pooler
  * only the key is computed: each transaction takes it (pooler.c). */
@@ -63,8 +77,7 @@ static int lock_poll(strata *s, int64_t *key_out)
     sbuf sql;
     PGresult *r = NULL;
     int rc;
-    int64_t key, start = now_ms(), pause = 20;
-    bool told = false;
+    int64_t key, start = now_ms(), pause = 20, next_tell = 0;
     if (!schema || !table) {
         free(schema);
         free(table);
@@ -87,7 +100,8 @@ static int lock_poll(strata *s, int64_t *key_out)
     s->pool_key = key;
     while (!got) {
         char q[96];
-        if (now_ms() - start >= s->lock_wait_ms) {
+        int64_t waited = now_ms() - start;
+        if (waited >= s->lock_wait_ms) {
             int pid = holder_pid(s, key);
             return set_error(s, STRATA_ELOCKED,
                              "another migrator (backend pid %d) held the migration lock for "
@@ -95,12 +109,9 @@ static int lock_poll(strata *s, int64_t *key_out)
                              "inspect it with: SELECT * FROM pg_stat_activity WHERE pid = %d",
                              pid, (long long)s->lock_wait_ms, pid);
         }
-        if (!told) {
-            strata_event ev = event_of(STRATA_EVENT_LOCK_WAIT, NULL,
-                                       "waiting for another migrator to release the lock");
-            ev.pid = holder_pid(s, key);
-            emit_ev(s, &ev);
-            told = true;
+        if (waited >= next_tell) {
+            tell_waiting(s, key, waited);
+            next_tell = waited + LOCK_WAIT_REPEAT_MS;
         }
         sleep_ms(pause);
         if (pause < 250)

@@ -105,14 +105,45 @@ static long history_rows(void)
     return exists ? test_query_long("SELECT count(*) FROM strata_history") : 0;
 }
 
+static bool history_exists(void)
+{
+    char *v = test_query_value("SELECT to_regclass('strata_history') IS NOT NULL");
+    bool exists = v && v[0] == 't';
+    free(v);
+    return exists;
+}
+
+/* Before adopting, strata_apply refuses: it names @tool and @table (as
+ * detected), applies nothing and creates nothing. */
+static void apply_refused(strata *s, const char *tool, const char *table)
+{
+    char quoted[128], *t = NULL, *tb = NULL;
+    int rc = strata_apply(s, STRATA_LATEST);
+    snprintf(quoted, sizeof quoted, "%s (table \"%s\")", tool, table);
+    ck_assert_msg(rc == STRATA_EUNKNOWN, "apply before adopt: %d %s", rc, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), quoted) && strstr(strata_errmsg(s), "run 'strata adopt' first") &&
+                  strstr(strata_errmsg(s), "--ignore-other-history"), "%s", strata_errmsg(s));
+    ck_assert(!history_exists());
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tables WHERE tablename = 'tags'"), 0);
+    ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
+    ck_assert_str_eq(t, tool);
+    ck_assert_str_eq(tb, table);
+    strata_free(t);
+    strata_free(tb);
+}
+
 /* Adopts, checks the count and that the other table is untouched, then
- * applies: only migration 3 may run (1 and 2 would fail: tables exist). */
+ * applies: only migration 3 may run (1 and 2 would fail: tables exist).
+ * @refused_as: the tool a strata_apply before adopting names, or NULL
+ * when the table is not one detection looks for. */
 static void adopt_then_apply(const char *dir, const char *tool, const char *table,
-                             const char *their_table, int64_t expect)
+                             const char *their_table, int64_t expect, const char *refused_as)
 {
     strata *s = open_dir(dir);
     char *before = fingerprint(their_table);
     int64_t n = -1;
+    if (refused_as)
+        apply_refused(s, refused_as, their_table);
     int rc = strata_adopt(s, tool, table, &n);
     ck_assert_msg(rc == STRATA_OK, "adopt: %d %s", rc, strata_errmsg(s));
     ck_assert_int_eq(n, expect);
@@ -141,7 +172,7 @@ START_TEST(dbmate)
     char *dir = dir_with("dbmate", "20240101000001", "20240101000002", "20240101000003");
     built_by_tool(DBMATE_DDL, "insert into schema_migrations (version) values "
                               "('20240101000001'), ('20240101000002')");
-    adopt_then_apply(dir, "dbmate", NULL, "schema_migrations", 2);
+    adopt_then_apply(dir, "dbmate", NULL, "schema_migrations", 2, "dbmate");
     free(dir);
 }
 END_TEST
@@ -152,7 +183,7 @@ START_TEST(golang_migrate_detected)
     /* golang-migrate keeps one row: the current version */
     built_by_tool(MIGRATE_DDL, "TRUNCATE schema_migrations; "
                                "INSERT INTO schema_migrations (version, dirty) VALUES (2, false)");
-    adopt_then_apply(dir, NULL, NULL, "schema_migrations", 2);
+    adopt_then_apply(dir, NULL, NULL, "schema_migrations", 2, "golang-migrate");
     free(dir);
 }
 END_TEST
@@ -179,7 +210,7 @@ START_TEST(goose_latest_row_decides)
     /* 3 was applied, then rolled back (goose before v3.x appended a row) */
     built_by_tool(GOOSE_DDL, "INSERT INTO goose_db_version (version_id, is_applied) VALUES "
                              "(0, true), (1, true), (2, true), (3, true), (3, false)");
-    adopt_then_apply(dir, NULL, NULL, "goose_db_version", 2);
+    adopt_then_apply(dir, NULL, NULL, "goose_db_version", 2, "goose");
     free(dir);
 }
 END_TEST
@@ -190,7 +221,7 @@ START_TEST(sqlx_only_success)
     built_by_tool(SQLX_DDL, "INSERT INTO _sqlx_migrations (version, description, success, "
                             "checksum, execution_time) VALUES (1, 'users', true, '\\x00', 10), "
                             "(2, 'posts', true, '\\x01', 12)");
-    adopt_then_apply(dir, "sqlx", NULL, "_sqlx_migrations", 2);
+    adopt_then_apply(dir, "sqlx", NULL, "_sqlx_migrations", 2, "sqlx");
     /* a failed row: the database may be half-migrated */
     test_sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, "
              "execution_time) VALUES (4, 'half', false, '\\x02', -1)");
@@ -216,7 +247,7 @@ START_TEST(diesel_directories)
     }
     built_by_tool(DIESEL_DDL, "INSERT INTO __diesel_schema_migrations (version) VALUES "
                               "('20240101000001'), ('20240101000002')");
-    adopt_then_apply(dir, "diesel", NULL, "__diesel_schema_migrations", 2);
+    adopt_then_apply(dir, "diesel", NULL, "__diesel_schema_migrations", 2, "diesel");
     free(dir);
 }
 END_TEST
@@ -234,7 +265,7 @@ START_TEST(flyway_rows)
                               FLYWAY_ROW(3, "'2'", "SQL", true)
                               FLYWAY_ROW(4, "'3'", "SQL", true)
                               FLYWAY_ROW(5, "'3'", "DELETE", true)); /* repaired away */
-    adopt_then_apply(dir, NULL, NULL, "flyway_schema_history", 2);
+    adopt_then_apply(dir, NULL, NULL, "flyway_schema_history", 2, "flyway");
     free(dir);
 }
 END_TEST
@@ -243,7 +274,7 @@ START_TEST(flyway_baseline_and_dotted)
 {
     char *dir = dir_with("simple", "1", "2", "3");
     built_by_tool(FLYWAY_DDL, FLYWAY_ROW(1, "'2'", "BASELINE", true));
-    adopt_then_apply(dir, "flyway", NULL, "flyway_schema_history", 2);
+    adopt_then_apply(dir, "flyway", NULL, "flyway_schema_history", 2, "flyway");
     test_sql(FLYWAY_ROW(2, "'3.1'", "SQL", true));
     strata *s = open_dir(dir);
     ck_assert_int_eq(strata_adopt(s, "flyway", NULL, NULL), STRATA_EPARSE);
@@ -324,7 +355,7 @@ START_TEST(named_table_quoted)
     test_sql("CREATE SCHEMA \"Legacy Ü\"");
     built_by_tool("create table \"Legacy Ü\".\"My \"\"Migrations\" (version varchar(128) primary key)",
                   "insert into \"Legacy Ü\".\"My \"\"Migrations\" values ('1'), ('2')");
-    adopt_then_apply(dir, NULL, "Legacy Ü.My \"Migrations", "\"Legacy Ü\".\"My \"\"Migrations\"", 2);
+    adopt_then_apply(dir, NULL, "Legacy Ü.My \"Migrations", "\"Legacy Ü\".\"My \"\"Migrations\"", 2, NULL);
     strata *s = open_dir(dir);
     ck_assert_int_eq(strata_adopt(s, "dbmate", "x'; DROP TABLE users; --", NULL), STRATA_ENOTFOUND);
     ck_assert_int_eq(strata_adopt(s, "dbmate", "a.b.c", NULL), STRATA_EINVAL);
@@ -357,6 +388,96 @@ START_TEST(runs_under_the_migrator_lock)
 }
 END_TEST
 
+/* ---- the refusal before strata's first run ---- */
+
+/* The database is empty but for goose's table (its migrations reverted by
+ * hand, say): the option applies everything; without it nothing runs. */
+START_TEST(ignore_option_applies_everything)
+{
+    char *dir = dir_with("goose", "00001", "00002", "00003");
+    test_sql(GOOSE_DDL);
+    strata *s = open_dir(dir);
+    strata_set_dry_run(s, 1); /* a dry run of the refused run is refused too */
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    strata_set_dry_run(s, 0);
+    ck_assert_int_eq(strata_set_ignore_other_history(NULL, 1), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_ignore_other_history(s, 1), STRATA_OK);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    ck_assert_int_eq(history_rows(), 3);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tables WHERE tablename IN "
+                                     "('users', 'posts', 'tags')"), 3);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+/* Adopted long ago: strata's history has rows, the old schema_migrations
+ * stayed behind. New migrations apply. */
+START_TEST(left_behind_table_not_refused)
+{
+    char *dir = dir_with("dbmate", "20240101000001", "20240101000002", "20240101000003");
+    built_by_tool(DBMATE_DDL, "insert into schema_migrations (version) values "
+                              "('20240101000001'), ('20240101000002')");
+    strata *s = open_dir(dir);
+    ck_assert_int_eq(strata_adopt(s, NULL, NULL, NULL), STRATA_OK);
+    strata_close(s);
+    s = open_dir(dir);
+    ck_assert_msg(strata_apply(s, 20240101000003) == STRATA_OK, "%s", strata_errmsg(s));
+    ck_assert_int_eq(history_rows(), 3);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
+/* Several tools' tables: each named; another application's
+ * schema_migrations is not a tool's; strata's own history table under such
+ * a name (emptied by reverting everything) is never taken for one. */
+START_TEST(refusal_names_each_and_skips_strata_own)
+{
+    char *dir = dir_with("pair", "1", "2", "3"), *t = (char *)"x", *tb = (char *)"y";
+    strata *s = open_dir(dir);
+    test_sql("CREATE TABLE schema_migrations (id int, note text)");
+    ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_null(tb);
+    test_sql(SQLX_DDL);
+    test_sql(FLYWAY_DDL);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    ck_assert_msg(strstr(strata_errmsg(s), "sqlx (table \"_sqlx_migrations\"), flyway (table "
+                                          "\"flyway_schema_history\")") &&
+                  strstr(strata_errmsg(s), "strata adopt --from TOOL") &&
+                  strstr(strata_errmsg(s), "does not exist yet"), "%s", strata_errmsg(s));
+    ck_assert_int_eq(strata_other_history(s, &t, NULL), STRATA_OK);
+    ck_assert_str_eq(t, "sqlx");
+    strata_free(t);
+    strata_close(s);
+    test_sql("DROP TABLE _sqlx_migrations, flyway_schema_history, schema_migrations");
+    s = open_dir(dir);
+    ck_assert_int_eq(strata_set_history_table(s, "schema_migrations"), STRATA_OK);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM schema_migrations"), 0);
+    ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    strata_close(s);
+    /* empty strata history, another tool's table: refused, "is empty" */
+    test_sql(DIESEL_DDL);
+    s = open_dir(dir);
+    ck_assert_int_eq(strata_set_history_table(s, "schema_migrations"), STRATA_OK);
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    ck_assert_msg(strstr(strata_errmsg(s), "diesel (table") && strstr(strata_errmsg(s), "is empty"),
+                  "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert_int_eq(strata_other_history(NULL, &t, &tb), STRATA_EINVAL);
+    ck_assert_int_eq(strata_open(&s, NULL), STRATA_OK);
+    ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_ENODB);
+    strata_close(s);
+    free(dir);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("adopt");
@@ -377,6 +498,12 @@ Suite *test_suite(void)
     tcase_add_test(tc, detection_refuses_ambiguity);
     tcase_add_test(tc, named_table_quoted);
     tcase_add_test(tc, runs_under_the_migrator_lock);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("refusal");
+    tcase_add_checked_fixture(tc, fresh_db, NULL);
+    tcase_add_test(tc, ignore_option_applies_everything);
+    tcase_add_test(tc, left_behind_table_not_refused);
+    tcase_add_test(tc, refusal_names_each_and_skips_strata_own);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -143,7 +143,7 @@ START_TEST(dry_run_touches_nothing)
     ck_assert_ptr_nonnull(strstr(out, "CREATE TABLE users (id int);"));
     ck_assert_ptr_nonnull(strstr(out, "BEGIN;"));
     ck_assert_ptr_nonnull(strstr(out, "-- ==== 1 users ("));
-    ck_assert_ptr_nonnull(strstr(out, "1_users.up.sql): in one transaction"));
+    ck_assert_ptr_nonnull(strstr(out, "1_users.up.sql): transaction\n"));
     ck_assert(!has_table("users"));
     ck_assert(!has_table("strata_history"));
 }
@@ -785,6 +785,8 @@ END_TEST
 
 /* Tests that need the library side (run/src branches); registered after the merge. */
 static void cli_tests_needing_library(TCase *tc);
+/* Issue 10.15, 10.17 and follow-ups (end of the file). */
+static void cli_tests_dry_run_and_wait(TCase *tc);
 
 Suite *test_suite(void)
 {
@@ -824,6 +826,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, docs_examples_run);
     tcase_add_test(tc, readme_quick_start_runs);
     cli_tests_needing_library(tc);
+    cli_tests_dry_run_and_wait(tc);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -921,7 +924,19 @@ START_TEST(adopt_goose_then_up_applies_only_new)
     built_by_tool("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
                   "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))",
                   "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true)");
-    ck_assert_int_eq(RUN("up"), 1); /* without adopt: users already exists */
+    /* without adopt: refused, naming the table and the tool, nothing applied */
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_msg(strstr(err, "goose (table \"goose_db_version\")") &&
+                  strstr(err, "run 'strata adopt' first (or --ignore-other-history to apply anyway)"),
+                  "%s", err);
+    ck_assert(!has_table("strata_history") && !has_table("tags"));
+    ck_assert_int_eq(RUN("--json", "up"), 1);
+    json_check(out, "d['error']['code'] == 'unknown' and 'goose_db_version' in d['error']['message']");
+    ck_assert_int_eq(RUN("status", "--exit-code"), 3); /* the note does not change it */
+    ck_assert_msg(strstr(err, "note: goose's history table \"goose_db_version\"") &&
+                  strstr(err, "run 'strata adopt' first"), "%s", err);
+    ck_assert_int_eq(RUN("-q", "status"), 0);
+    ck_assert_ptr_null(strstr(err, "note:"));
     ck_assert_int_eq(RUN("adopt"), 0);
     ck_assert_msg(strstr(err, "adopted 2 version(s)"), "%s", err);
     ck_assert_int_eq(RUN("up"), 0);
@@ -931,6 +946,23 @@ START_TEST(adopt_goose_then_up_applies_only_new)
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM goose_db_version"), 3); /* left alone */
     ck_assert_int_eq(RUN("--json", "adopt", "--from", "goose"), 0); /* again: nothing new */
     json_check(out, "d == {'adopted': 0}");
+    ck_assert_int_eq(RUN("status"), 0);
+    ck_assert_ptr_null(strstr(err, "note:")); /* strata's history has rows now */
+}
+END_TEST
+
+/* A goose table over an empty schema (its migrations undone by hand):
+ * --ignore-other-history applies everything. */
+START_TEST(up_ignore_other_history)
+{
+    test_sql("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
+             "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))");
+    ck_assert_int_eq(RUN("up", "--dry-run"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "goose_db_version"));
+    ck_assert_int_eq(RUN("up", "--ignore-other-history"), 0);
+    ck_assert(has_table("users") && has_table("posts"));
+    ck_assert_int_eq(RUN("up", "--help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "--ignore-other-history"));
 }
 END_TEST
 
@@ -1171,10 +1203,426 @@ static void cli_tests_needing_library(TCase *tc)
     tcase_add_test(tc, schema_snapshot_and_check);
     tcase_add_test(tc, testdb_create_drop_prune);
     tcase_add_test(tc, adopt_goose_then_up_applies_only_new);
+    tcase_add_test(tc, up_ignore_other_history);
     tcase_add_test(tc, adopt_golang_migrate_named_and_refusals);
     tcase_add_test(tc, empty_dir_is_an_error);
     tcase_add_test(tc, lint_syntax_error_fails);
     tcase_add_test(tc, down_all_and_version_zero);
     tcase_add_test(tc, skipped_files_warned_once);
     tcase_add_test(tc, empty_down_and_fresh_template);
+}
+
+/* Offset of @needle in @hay (the test fails when it is missing). */
+static long at(const char *hay, const char *needle)
+{
+    const char *p = strstr(hay, needle);
+    ck_assert_msg(p != NULL, "'%.200s' not in:\n%.2500s", needle, hay);
+    return p - hay;
+}
+
+/* 10.17: a header per migration naming its mode; the statements as sent,
+ * their `;` included; the history statement where each mode runs it. */
+START_TEST(dry_run_exact_per_mode)
+{
+    test_write(mdir, "3_idx.sql", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY ui ON users (id);\n"
+                                  "CREATE TABLE n1 (id int);\n");
+    test_write(mdir, "4_fill.sql", "-- strata:batch\nUPDATE users SET id = 0 WHERE id IN "
+                                   "(SELECT id FROM users WHERE id <> 0 LIMIT 10);\n");
+    test_write(mdir, "5_self.sql", "BEGIN;\nCREATE TABLE s5 (id int);\nCOMMIT;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 0);
+    ck_assert(!has_table("users") && !has_table("strata_history"));
+    /* headers: file and mode */
+    long h1 = at(out, "-- ==== 1 users ("), h3 = at(out, "3_idx.sql): no-transaction\n");
+    long h4 = at(out, "4_fill.sql): batch\n"), h5 = at(out, "5_self.sql): self-managed\n");
+    at(out, "1_users.up.sql): transaction\n");
+    ck_assert(h1 < h3 && h3 < h4 && h4 < h5);
+    /* transaction: one round trip, the INSERT before the COMMIT */
+    long ins1 = at(out, "INSERT INTO \"public\".\"strata_history\" (version, name, applied_rank, checksum, "
+                        "checksum_algo, phase, state, duration_ms, applied_by, statements_done) VALUES (1, 'users'");
+    ck_assert(at(out, "BEGIN;\nSET LOCAL lock_timeout = '750ms';\nSET LOCAL statement_timeout = '0ms';\n"
+                      "CREATE TABLE users (id int);\n\n;\nINSERT") < ins1);
+    ck_assert(ins1 < at(out, "NULL);\nCOMMIT;\n-- in the same round trip"));
+    /* no-transaction: the dirty row first, each statement with its `;` and
+     * progress, CONCURRENTLY alone, the final UPDATE last */
+    long dirty3 = at(out, "VALUES (3, 'idx'"), cic = at(out, "\nCREATE INDEX CONCURRENTLY ui ON users (id);\n");
+    long n1 = at(out, "\nCREATE TABLE n1 (id int)\n;\nUPDATE \"public\".\"strata_history\" SET statements_done = 2, "
+                      "done_hashes = '");
+    long fin3 = at(out, "SET state = 'applied', statements_done = 2, failed_statement = NULL, error = NULL, "
+                        "duration_ms = coalesce(duration_ms, 0) + <elapsed ms>, applied_at = now() WHERE version = 3;");
+    ck_assert(h3 < dirty3 && strstr(out + dirty3, "'dirty'") < out + cic);
+    ck_assert(at(out, "SET lock_timeout = '750ms';\nSET statement_timeout = '0ms';\n-- refuses") < cic);
+    ck_assert(cic < at(out, "SET statements_done = 1, done_hashes") && cic < n1 && n1 < fin3 && fin3 < h4);
+    /* batch: the dirty row, a batch with its progress in its transaction, then applied */
+    long dirty4 = at(out, "VALUES (4, 'fill'"), b1 = at(out, "BEGIN;\nSET LOCAL lock_timeout = '750ms';\n"
+                                                           "SET LOCAL statement_timeout = '0ms';\n-- strata:batch\nUPDATE users");
+    long prog4 = at(out, "SET statements_done = 1, error = 'batch interrupted: 0 rows done in 0 batches; run "
+                         "`strata up --resume` to continue' WHERE version = 4;\nCOMMIT;");
+    long fin4 = at(out, "SET state = 'applied', statements_done = <batches>");
+    ck_assert(h4 < dirty4 && dirty4 < b1 && b1 < prog4 && prog4 < fin4 && fin4 < h5);
+    /* self-managed: session timeouts, the SQL as written, the INSERT after it */
+    long self = at(out, "SET lock_timeout = '750ms';\nSET statement_timeout = '0ms';\nBEGIN;\nCREATE TABLE s5 (id int);\nCOMMIT;\n");
+    ck_assert(h5 < self && self < at(out, "-- INSERT INTO \"public\".\"strata_history\" (version, name, applied_rank, "
+                                          "checksum, checksum_algo, phase, state, duration_ms, applied_by, "
+                                          "statements_done) VALUES (5, 'self'"));
+    ck_assert_ptr_nonnull(strstr(out, "'applied', <elapsed ms>, current_user"));
+    /* JSON: the same, per migration */
+    ck_assert_int_eq(RUN("--json", "up", "--dry-run", "--lint=off"), 0);
+    json_check(out, "[(m['version'], m['mode']) for m in d['migrations']] == [(1, 'transaction'), (2, "
+                    "'transaction'), (3, 'no-transaction'), (4, 'batch'), (5, 'self-managed')] and "
+                    "d['migrations'][2]['file'].endswith('3_idx.sql') and any(s.startswith('CREATE TABLE n1 "
+                    "(id int)\\n;\\nUPDATE') for s in d['migrations'][2]['statements'])");
+}
+END_TEST
+
+/* 10.17: single-transaction mode, and downs: each mode and its DELETE. */
+START_TEST(dry_run_single_transaction_and_down)
+{
+    ck_assert_int_eq(RUN("up", "--dry-run", "--single-transaction", "--lint=off"), 0);
+    at(out, "1_users.up.sql): single transaction\n");
+    ck_assert(at(out, "SAVEPOINT strata_m;\nSET LOCAL lock_timeout") < at(out, "VALUES (1, 'users'"));
+    ck_assert(at(out, "VALUES (1, 'users'") < at(out, "NULL);\nRELEASE strata_m;\n"));
+    test_write(mdir, "2_posts.down.sql", "-- strata:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS pi;\nDROP TABLE posts;\n");
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("down", "--all", "--dry-run"), 0);
+    ck_assert(has_table("posts"));
+    long h2 = at(out, "-- ==== revert 2 posts ("), h1 = at(out, "-- ==== revert 1 users (");
+    at(out, "2_posts.down.sql): no-transaction\n");
+    at(out, "1_users.down.sql): transaction\n");
+    long drop = at(out, "\nDROP TABLE posts;\n"), del2 = at(out, "DELETE FROM \"public\".\"strata_history\" WHERE version = 2;");
+    ck_assert(h2 < at(out, "\nDROP INDEX CONCURRENTLY IF EXISTS pi;\n") && drop < del2 && del2 < h1);
+    const char *restore2 = strstr(out + del2, "-- then: the session's settings put back");
+    ck_assert(restore2 && restore2 < out + h1); /* the DELETE, then the settings */
+    ck_assert(h1 < at(out, "DROP TABLE users;\n\n;\nDELETE FROM \"public\".\"strata_history\" WHERE version = 1;\nCOMMIT;"));
+    ck_assert_int_eq(RUN("--json", "down", "--dry-run"), 0);
+    json_check(out, "d['migrations'][0]['direction'] == 'down' and d['migrations'][0]['mode'] == 'no-transaction'");
+}
+END_TEST
+
+/* 10.17: SQL the parser cannot read fails the dry run, with file:line:col. */
+START_TEST(dry_run_syntax_error_fails)
+{
+    test_write(mdir, "3_bad.sql", "CREATE TABLE ok3 (id int);\n-- caf\xc3\xa9\nSELECT 'caf\xc3\xa9', 1 2;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 1);
+    ck_assert_msg(strstr(err, "3_bad.sql:3:18: syntax error at or near \"2\""), "%s", err);
+    test_write(mdir, "3_bad.sql", "-- strata:no-transaction\nCREATE TABLE ok3 (id int);\nCREAT TABLE x (id int);\n");
+    ck_assert_int_eq(RUN("--json", "up", "--dry-run", "--lint=off"), 1);
+    json_check(out, "d['error']['code'] == 'parse' and '3_bad.sql:3:1: syntax error at or near' in d['error']['message']");
+    test_write(mdir, "3_bad.sql", "-- strata:batch\nUPDATE users SET id = 1 WHERE;\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 1);
+    ck_assert_msg(strstr(err, "3_bad.sql:2:30: syntax error"), "%s", err);
+    char path[300];
+    snprintf(path, sizeof path, "%s/3_bad.sql", mdir);
+    unlink(path);
+    ck_assert_int_eq(RUN("up"), 0);
+    test_write(mdir, "2_posts.down.sql", "DROP TABLE posts;\nDROP TABLE posts WHERE;\n");
+    ck_assert_int_eq(RUN("down", "--dry-run"), 1);
+    ck_assert_msg(strstr(err, "2_posts.down.sql:2:18: syntax error"), "%s", err);
+    ck_assert(has_table("posts"));
+}
+END_TEST
+
+/* 10.17: hostile names in the history statements, quoted by the server's rules. */
+START_TEST(dry_run_hostile_names_quoted)
+{
+    test_write(mdir, "3_o'brien_caf\xc3\xa9.sql", "-- strata:no-transaction\nCREATE TABLE q3 (id int);\n");
+    ck_assert_int_eq(RUN("--table", "we\"ird T\xc3\xa4", "up", "--dry-run", "--lint=off"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "INSERT INTO \"public\".\"we\"\"ird T\xc3\xa4\" (version"));
+    ck_assert_ptr_nonnull(strstr(out, "VALUES (3, 'o''brien caf\xc3\xa9', (SELECT coalesce(max(applied_rank), 0) + 1 "
+                                      "FROM \"public\".\"we\"\"ird T\xc3\xa4\")"));
+    ck_assert_ptr_nonnull(strstr(out, "-- ==== 3 o'brien caf\xc3\xa9 ("));
+    ck_assert_ptr_nonnull(strstr(out, "\n;\nUPDATE \"public\".\"we\"\"ird T\xc3\xa4\" SET statements_done = 1, done_hashes = '"));
+    /* and what the dry run shows is what runs: the names as shown work */
+    ck_assert_int_eq(RUN("--table", "we\"ird T\xc3\xa4", "up"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM \"we\"\"ird T\xc3\xa4\" WHERE name = 'o''brien caf\xc3\xa9'"), 1);
+}
+END_TEST
+
+
+/* A child process holding the migrator lock of the current test database
+ * (history public.strata_history) for @ms; *backend gets its backend pid. */
+static pid_t hold_lock(int ms, int *backend)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        PGconn *c = PQconnectdb(test_db_current());
+        PGresult *r = PQexec(c, "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock(hashtextextended("
+                                "current_database() || '/public/strata_history', 0))) x");
+        int b = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+        if (write(fds[1], &b, sizeof b) != (ssize_t)sizeof b)
+            _exit(1);
+        usleep((useconds_t)ms * 1000);
+        PQfinish(c);
+        _exit(0);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], backend, sizeof *backend), (ssize_t)sizeof *backend);
+    close(fds[0]);
+    ck_assert_int_gt(*backend, 0);
+    return pid;
+}
+
+typedef struct waits {
+    int n;
+    int64_t ms[64];
+    int32_t pid[64];
+} waits;
+
+static void on_wait(const strata_event *ev, void *payload)
+{
+    waits *w = payload;
+    if (ev->type == STRATA_EVENT_LOCK_WAIT && w->n < 64) {
+        w->ms[w->n] = ev->duration_ms;
+        w->pid[w->n++] = ev->pid;
+    }
+}
+
+/* 10.15: while another migrator holds the lock, LOCK_WAIT repeats with the
+ * holder's pid and the time waited. */
+START_TEST(lock_wait_event_repeats)
+{
+    int backend;
+    pid_t holder = hold_lock(2500, &backend);
+    strata *s = test_open();
+    waits w = {0};
+    strata_migration_def d = {1, "w", "CREATE TABLE w1 (id int);", NULL};
+    strata_set_event_callback(s, on_wait, &w);
+    ck_assert_int_eq(strata_add_migrations(s, &d, 1), 0);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), 0);
+    strata_close(s);
+    waitpid(holder, NULL, 0);
+    ck_assert(has_table("w1"));
+    ck_assert_int_ge(w.n, 2);
+    for (int i = 0; i < w.n; i++) {
+        ck_assert_int_eq(w.pid[i], backend);
+        ck_assert(i == 0 || w.ms[i] > w.ms[i - 1]);
+    }
+    ck_assert_int_ge(w.ms[w.n - 1], 1000);
+    ck_assert_int_le(w.n, 4); /* about once a second, not once per poll */
+}
+END_TEST
+
+/* 10.15: off a terminal the waiting line names the pid and the time, once
+ * every 5 s; on a narrow terminal it is rewritten in place, cut to fit. */
+START_TEST(lock_wait_line)
+{
+    int backend;
+    char want[128], cmd[2048], path[300];
+    pid_t holder = hold_lock(5600, &backend);
+    ck_assert_int_eq(RUN("up"), 0);
+    waitpid(holder, NULL, 0);
+    snprintf(want, sizeof want, "waiting for migrator lock held by pid %d (0.0 s)\n", backend);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    snprintf(want, sizeof want, "waiting for migrator lock held by pid %d (5.", backend);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    ck_assert_int_eq(count_lines(err, "waiting for"), 2);
+    ck_assert(has_table("posts"));
+    ck_assert_int_eq(RUN("down", "--all"), 0);
+    holder = hold_lock(2500, &backend);
+    snprintf(path, sizeof path, "%s/../pty-wait.log", mdir);
+    snprintf(cmd, sizeof cmd, "NO_COLOR=1 script -qec \"stty cols 30; '%s' -d '%s' -m '%s' up\" /dev/null >'%s' 2>&1",
+             getenv("STRATA_CLI"), test_db_current(), mdir, path);
+    ck_assert_int_eq(system(cmd), 0);
+    waitpid(holder, NULL, 0);
+    slurp(path, out, sizeof out);
+    int rewrites = 0;
+    for (const char *p = out; (p = strstr(p, "\r\033[K")) != NULL;) {
+        p += 4;
+        int cols = 0;
+        for (const char *q = p; *q && *q != '\r' && *q != '\n'; q++)
+            cols += ((unsigned char)*q & 0xc0) != 0x80;
+        ck_assert_msg(cols <= 29, "%d columns on a 30-column terminal: %.60s", cols, p);
+        rewrites += strncmp(p, "waiting for migrator lock", 25) == 0;
+    }
+    ck_assert_msg(rewrites >= 2, "%d waiting lines rewritten in place:\n%s", rewrites, out);
+}
+END_TEST
+
+/* Follow-up: the timeouts sent to the server are refused above its limit,
+ * by the library (the option left as it was) and by the CLI flags; garbage,
+ * overflow and negative values are usage errors. */
+START_TEST(timeouts_above_limit_refused)
+{
+    int (*const set[])(strata *, int64_t) = {strata_set_lock_wait_ms, strata_set_lock_timeout_ms,
+                                             strata_set_statement_timeout_ms};
+    strata *s = test_open();
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(set[i](s, INT64_C(2147483648)), STRATA_EINVAL);
+        ck_assert_msg(strstr(strata_errmsg(s), "2147483647 ms"), "%s", strata_errmsg(s));
+        ck_assert_int_eq(set[i](s, INT64_MAX), STRATA_EINVAL);
+        ck_assert_int_eq(set[i](s, -1), STRATA_EINVAL);
+        ck_assert_int_eq(set[i](s, INT64_C(2147483647)), STRATA_OK);
+    }
+    ck_assert_int_eq(set[0](NULL, 1), STRATA_EINVAL);
+    /* refused: statement_timeout stays 300 ms, so the slow migration fails */
+    strata_migration_def d = {1, "slow", "SELECT pg_sleep(2);", NULL};
+    ck_assert_int_eq(strata_set_statement_timeout_ms(s, 300), STRATA_OK);
+    ck_assert_int_eq(strata_set_statement_timeout_ms(s, INT64_C(4294967296)), STRATA_EINVAL);
+    ck_assert_int_eq(strata_add_migrations(s, &d, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_msg(strstr(strata_errmsg(s), "statement timeout"), "%s", strata_errmsg(s));
+    strata_close(s);
+    /* the CLI: a usage error before anything runs */
+    const char *bad[][2] = {{"--lock-timeout", "2147483648"}, {"--statement-timeout", "3000000s"},
+                            {"--lock-wait", "25000h"}, {"--lock-timeout", "10x"}, {"--lock-wait", "-5"},
+                            {"--statement-timeout", "99999999999999999999"}, {"--retries", "1001"},
+                            {"--retries", "-1"}, {"--retry-budget", "soon"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(RUN(bad[i][0], bad[i][1], "up"), 2);
+        ck_assert_msg(strstr(err, bad[i][0]) && strstr(err, "try 'strata"), "%s", err);
+        ck_assert_int_eq(count_lines(err, "\n"), 2);
+    }
+    ck_assert_ptr_nonnull(strstr(err, "--retry-budget needs a duration"));
+    ck_assert_int_eq(RUN("up", "--lock-timeout", "2147483648"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "above the limit of 2147483647 ms"));
+    ck_assert(!has_table("users"));
+    ck_assert_int_eq(RUN("--lock-timeout", "2147483647", "--statement-timeout=2147483647ms", "up"), 0);
+    ck_assert(has_table("posts"));
+    ck_assert_int_eq(run_env(NULL, "lint", "--pg-version", "fifteen", mdir, (char *)NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--pg-version needs a PostgreSQL major version"));
+}
+END_TEST
+
+/* Follow-up: what a dbmate, goose, golang-migrate or sqlx user types. */
+START_TEST(peer_users_are_understood)
+{
+    const char *said[][2] = {{"create", "strata new"}, {"migrate", "strata up"}, {"rollback", "strata down"},
+                             {"version", "strata status"}, {"stauts", "strata status"}};
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
+        ck_assert_int_eq(run_env(NULL, said[i][0], (char *)NULL), 2);
+        ck_assert_msg(strstr(err, "did you mean") && strstr(err, said[i][1]), "%s: %s", said[i][0], err);
+        ck_assert_int_eq(count_lines(err, "\n"), 2);
+    }
+    ck_assert_int_eq(run_env(NULL, "frobnicate", (char *)NULL), 2);
+    ck_assert_ptr_null(strstr(err, "did you mean"));
+    /* -h after the command, as everywhere else */
+    ck_assert_int_eq(run_env(NULL, "up", "-h", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata up"));
+    ck_assert_int_eq(run_env(NULL, "testdb", "prune", "-h", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata testdb"));
+    /* golang-migrate's `up N` / `down N` */
+    ck_assert_int_eq(RUN("up", "2"), 2);
+    ck_assert_msg(strstr(err, "strata up --to 2"), "%s", err);
+    ck_assert_int_eq(RUN("down", "2"), 2);
+    ck_assert_msg(strstr(err, "--steps N"), "%s", err);
+    ck_assert(!has_table("users"));
+    /* dbmate creates a missing database; strata says how */
+    ck_assert_int_eq(run_env("host=/tmp dbname=strata_no_such_db_here", "-m", mdir, "status", (char *)NULL), 1);
+    ck_assert_int_eq(run_env(NULL, "-d", "dbname=strata_no_such_db_here", "-m", mdir, "status", (char *)NULL), 1);
+    /* goose's `redo` with a dry run first */
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("redo", "--dry-run"), 0);
+    ck_assert(at(out, "-- ==== revert 2 posts (") < at(out, "-- ==== 2 posts ("));
+    ck_assert(at(out, "DELETE FROM \"public\".\"strata_history\" WHERE version = 2;") < at(out, "VALUES (2, 'posts'"));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
+    test_sql("INSERT INTO posts VALUES (1)");
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM posts"), 1); /* not redone */
+    ck_assert_int_eq(RUN("--json", "redo", "--dry-run"), 0);
+    json_check(out, "[(m['direction'], m['version']) for m in d['migrations']] == [('down', 2), ('up', 2)]");
+}
+END_TEST
+
+/* Follow-up: a database that does not exist: the error and how to make it. */
+START_TEST(missing_database_hint)
+{
+    char url[512];
+    PGconn *c = test_connect();
+    snprintf(url, sizeof url, "host=%s port=%s user=%s dbname=strata_app_dev", PQhost(c), PQport(c), PQuser(c));
+    PQfinish(c);
+    ck_assert_int_eq(run_env(url, "-m", mdir, "up", (char *)NULL), 1);
+    ck_assert_msg(strstr(err, "database \"strata_app_dev\" does not exist"), "%s", err);
+    ck_assert_msg(strstr(err, "hint: strata does not create the database: create it first (createdb strata_app_dev"),
+                  "%s", err);
+}
+END_TEST
+
+/* Follow-up: a mistyped `down --to V` would revert everything above it. */
+START_TEST(down_to_unknown_version_refused)
+{
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("down", "--to", "20240101"), 1);
+    ck_assert_msg(strstr(err, "down --to 20240101:") && strstr(err, "has no migration with that version") &&
+                  strstr(err, "--all"), "%s", err);
+    ck_assert(has_table("users") && has_table("posts"));
+    ck_assert_int_eq(RUN("--json", "down", "--to", "3"), 1);
+    json_check(out, "d['error']['code'] == 'notfound'");
+    ck_assert_int_eq(RUN("down", "--to", "1"), 0);
+    ck_assert(has_table("users") && !has_table("posts"));
+    ck_assert_int_eq(RUN("down", "--to", "0"), 0); /* 0: everything but a version 0 */
+    ck_assert(!has_table("users"));
+}
+END_TEST
+
+typedef struct dry_log {
+    char text[8192];
+    int headers;
+} dry_log;
+
+static void on_dry(const strata_event *ev, void *payload)
+{
+    dry_log *l = payload;
+    if (ev->type != STRATA_EVENT_DRY_RUN)
+        return;
+    l->headers += ev->statement == 0;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%s\n", ev->message);
+}
+
+/* 10.17, library: without a database the dry run still shows every
+ * statement, and says which history statements it cannot quote. */
+START_TEST(dry_run_offline_library)
+{
+    strata_migration_def defs[] = {{1, "t", "CREATE TABLE t (id int);", NULL},
+                                   {2, "i", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY ti ON t (id);\n"
+                                            "ANALYZE t;", NULL},
+                                   {3, "bad", "SELECT 1;\nSELECT FROM WHERE;", NULL}};
+    strata *s = NULL;
+    dry_log l = {"", 0};
+    ck_assert_int_eq(strata_open(&s, NULL), STRATA_OK);
+    strata_set_event_callback(s, on_dry, &l);
+    ck_assert_int_eq(strata_set_dry_run(s, 1), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_OK);
+    ck_assert_int_eq(l.headers, 2);
+    ck_assert_msg(strstr(l.text, "-- ==== 1 t (1_t): transaction\n") && strstr(l.text, "-- ==== 2 i (2_i): no-transaction\n"),
+                  "%s", l.text);
+    ck_assert_msg(strstr(l.text, "CREATE TABLE t (id int);\n;\n-- INSERT of the history row (not shown: without a "
+                                 "connection its name cannot be quoted)\nCOMMIT;"), "%s", l.text);
+    ck_assert_msg(strstr(l.text, "\nCREATE INDEX CONCURRENTLY ti ON t (id);\n") && strstr(l.text, "\nANALYZE t;\n"),
+                  "%s", l.text);
+    ck_assert_int_eq(strata_add_migrations(s, defs + 2, 1), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EPARSE);
+    ck_assert_msg(strstr(strata_errmsg(s), "3_bad:2:13: syntax error at or near \"WHERE\""), "%s", strata_errmsg(s));
+    strata_close(s);
+}
+END_TEST
+
+/* Follow-up: verify with nothing applied does not claim a pass. */
+START_TEST(verify_says_what_it_checked)
+{
+    ck_assert_int_eq(RUN("verify"), 0);
+    ck_assert_msg(strstr(err, "nothing to verify: no migration is applied yet"), "%s", err);
+    ck_assert_int_eq(RUN("up"), 0);
+    ck_assert_int_eq(RUN("verify"), 0);
+    ck_assert_msg(strstr(err, "verified: every applied migration matches its file (2)"), "%s", err);
+}
+END_TEST
+
+static void cli_tests_dry_run_and_wait(TCase *tc)
+{
+    tcase_add_test(tc, verify_says_what_it_checked);
+    tcase_add_test(tc, dry_run_offline_library);
+    tcase_add_test(tc, down_to_unknown_version_refused);
+    tcase_add_test(tc, peer_users_are_understood);
+    tcase_add_test(tc, missing_database_hint);
+    tcase_add_test(tc, timeouts_above_limit_refused);
+    tcase_add_test(tc, lock_wait_event_repeats);
+    tcase_add_test(tc, lock_wait_line);
+    tcase_add_test(tc, dry_run_exact_per_mode);
+    tcase_add_test(tc, dry_run_single_transaction_and_down);
+    tcase_add_test(tc, dry_run_syntax_error_fails);
+    tcase_add_test(tc, dry_run_hostile_names_quoted);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dry.h"
+#include "hints.h"
 #include "observe.h"
 
 void cli_init(cli *c)
@@ -16,7 +18,6 @@ void cli_init(cli *c)
     c->retries = -1;
     c->retry_budget_ms = -1;
     c->last_reverted = -1;
-    c->dry_last = -1;
 }
 
 static void done_free(cli_done_list *l)
@@ -35,6 +36,8 @@ void cli_free(cli *c)
     done_free(&c->reverted);
     observe_free(c->observe);
     c->observe = NULL;
+    dry_end(c->dry, false);
+    c->dry = NULL;
 }
 
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms)
@@ -68,6 +71,15 @@ void cli_json_done(jw *w, const char *key, const cli_done_list *l)
         jw_obj_end(w);
     }
     jw_arr_end(w);
+}
+
+bool cli_version_known(const cli *c, int64_t v)
+{
+    strata_migration_def d;
+    for (size_t i = 0; i < strata_migration_count(c->s); i++)
+        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == v)
+            return true;
+    return false;
 }
 
 bool cli_chatty(const cli *c)
@@ -183,16 +195,18 @@ static int apply_options(cli *c)
     int rc = 0;
     if (c->table && (rc = strata_set_history_table(c->s, c->table)))
         return cli_fail(c, rc, "--table");
-    if (c->lock_wait_ms >= 0)
-        strata_set_lock_wait_ms(c->s, c->lock_wait_ms);
-    if (c->lock_timeout_ms >= 0)
-        strata_set_lock_timeout_ms(c->s, c->lock_timeout_ms);
-    if (c->statement_timeout_ms >= 0)
-        strata_set_statement_timeout_ms(c->s, c->statement_timeout_ms);
-    if (c->retries >= 0)
-        strata_set_retries(c->s, c->retries);
-    if (c->retry_budget_ms >= 0)
-        strata_set_retry_budget_ms(c->s, c->retry_budget_ms);
+    /* the values were checked when parsed; the library has the last word */
+    if (c->lock_wait_ms >= 0 && (rc = strata_set_lock_wait_ms(c->s, c->lock_wait_ms)))
+        return cli_fail(c, rc, "--lock-wait");
+    if (c->lock_timeout_ms >= 0 && (rc = strata_set_lock_timeout_ms(c->s, c->lock_timeout_ms)))
+        return cli_fail(c, rc, "--lock-timeout");
+    if (c->statement_timeout_ms >= 0 &&
+        (rc = strata_set_statement_timeout_ms(c->s, c->statement_timeout_ms)))
+        return cli_fail(c, rc, "--statement-timeout");
+    if (c->retries >= 0 && (rc = strata_set_retries(c->s, c->retries)))
+        return cli_fail(c, rc, "--retries");
+    if (c->retry_budget_ms >= 0 && (rc = strata_set_retry_budget_ms(c->s, c->retry_budget_ms)))
+        return cli_fail(c, rc, "--retry-budget");
     return EXIT_OK;
 }
 
@@ -203,8 +217,11 @@ int cli_prepare(cli *c, bool offline, bool need_dir)
     if (rc == STRATA_ENOMEM || rc == STRATA_EINVAL)
         return cli_error(c, "nomem", "out of memory");
     strata_set_event_callback(c->s, cli_on_event, c);
-    if (rc)
-        return cli_fail(c, rc, "");
+    if (rc) {
+        rc = cli_fail(c, rc, "");
+        hint_connect(c);
+        return rc;
+    }
     if ((rc = apply_options(c)))
         return rc;
     if (need_dir && (rc = strata_add_dir(c->s, c->dir)))

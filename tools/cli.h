@@ -40,9 +40,9 @@ typedef struct cli {
     strata *s;
     int64_t last_reverted;    /* from events: even with -q */
     cli_done_list applied, reverted;
-    jw dry;                   /* up/down --dry-run --json: the statements */
-    int64_t dry_last;         /* dry run: the migration whose header is out */
+    struct cli_dry *dry;      /* up/down --dry-run: the statements (dry.c) */
     int64_t last_progress_ms; /* off a terminal: progress at most 1/s */
+    int64_t last_wait_ms;     /* off a terminal: the waiting line at most every 5 s */
     struct observe_log *observe; /* up --observe: what each statement did */
 } cli;
 
@@ -74,6 +74,8 @@ int cli_prepare(cli *c, bool offline, bool need_dir);
 /* An empty or wrong directory (none of the database's applied versions in
  * it) while the database has applied versions is an error naming it. */
 int cli_check_dir_matches(cli *c);
+/* `--to V` names a migration of the directory, or it is a typo. */
+bool cli_version_known(const cli *c, int64_t v);
 /* Whether stdout gets human text (not --json and not quiet). */
 bool cli_chatty(const cli *c);
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dry.h"
 #include "hints.h"
 
 typedef struct down_opts {
@@ -46,6 +47,10 @@ static int parse(cli *c, down_opts *d, int argc, char **argv)
         default: return cli_usage_error(c, "down: unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    int64_t v;
+    if (optind != argc && cli_parse_version(argv[optind], &v)) /* golang-migrate: `down N` */
+        return cli_usage_error(c, "down: unexpected argument '%s' (to revert that many migrations: "
+                                  "strata down --steps N; every one above a version: --to V)", argv[optind]);
     if (optind != argc)
         return cli_usage_error(c, "down: unexpected argument '%s'", argv[optind]);
     if (d->has_to + d->has_steps + d->all > 1)
@@ -55,7 +60,9 @@ static int parse(cli *c, down_opts *d, int argc, char **argv)
 
 static void report(cli *c, const down_opts *d)
 {
-    if (c->json) {
+    if (c->json && d->dry) {
+        return; /* the dry run's document is out */
+    } else if (c->json) {
         jw w;
         jw_init(&w, stdout);
         jw_obj(&w);
@@ -74,8 +81,15 @@ int cmd_down(cli *c, int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
+    /* a mistyped --to would revert everything above it: 0 alone means "all
+     * but version 0", as goose's down-to 0 does */
+    if (d.has_to && d.to != 0 && !cli_version_known(c, d.to))
+        return cli_error(c, "notfound", "down --to %lld: %s has no migration with that version; nothing was "
+                         "reverted (every migration: --all)", (long long)d.to, c->dir);
     strata_set_dry_run(c->s, d.dry);
     strata_set_allow_empty_down(c->s, d.allow_empty);
+    if (d.dry && !(c->dry = dry_begin(c->json)))
+        return cli_error(c, "nomem", "out of memory");
     cli_install_interrupt(c);
     if (d.all)
         rc = strata_revert(c->s, STRATA_BEFORE_FIRST);
@@ -83,8 +97,10 @@ int cmd_down(cli *c, int argc, char **argv)
         rc = strata_revert(c->s, d.to);
     else
         rc = strata_revert_steps(c->s, (int32_t)d.steps);
+    dry_end(c->dry, rc == STRATA_OK);
+    c->dry = NULL;
     if (rc) {
-        rc = cli_fail(c, rc, "down");
+        rc = cli_fail(c, rc, d.dry ? "dry run" : "down");
         hint_after_revert(c);
         return rc;
     }

@@ -29,6 +29,30 @@ static int exit_code_of(cli *c, const strata_status_list *st)
     return bad ? EXIT_FAIL : pending ? EXIT_PENDING : EXIT_OK;
 }
 
+/* Nothing in strata's history while another tool's history table is
+ * there: `up` would refuse; say so (the exit code is not changed). */
+static void other_history_note(cli *c, const strata_status_list *st)
+{
+    char *tool = NULL, *table = NULL;
+    if (c->quiet)
+        return;
+    for (size_t i = 0; i < strata_status_count(st); i++)
+        if (strata_status_get(st, i)->state != STRATA_STATE_PENDING)
+            return;
+    if (strata_other_history(c->s, &tool, &table) != STRATA_OK) {
+        fprintf(stderr, "strata: status: warning: could not look for another tool's history "
+                "table: %s\n", strata_errmsg(c->s));
+        return;
+    }
+    if (tool)
+        fprintf(stderr, "note: %s's history table \"%s\" is in this database and strata's "
+                "history is empty: `strata up` refuses to run %s's migrations again; run "
+                "'strata adopt' first (or up --ignore-other-history to apply anyway)\n",
+                tool, table, tool);
+    strata_free(tool);
+    strata_free(table);
+}
+
 int cmd_status(cli *c, int argc, char **argv)
 {
     bool exit_code = false;
@@ -51,6 +75,7 @@ int cmd_status(cli *c, int argc, char **argv)
         out_status_json(stdout, st);
     else
         out_status_table(stdout, st, &c->style);
+    other_history_note(c, st);
     rc = exit_code ? exit_code_of(c, st) : EXIT_OK;
     strata_status_free(st);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dry.h"
 #include "lintcmd.h"
 #include "observe.h"
 
@@ -13,7 +14,7 @@
 typedef struct up_opts {
     int64_t to;
     int32_t phase;
-    int dry, ooo, resume, single, lint, observe;
+    int dry, ooo, resume, single, lint, observe, ignore_other;
 } up_opts;
 
 static int parse(cli *c, up_opts *u, int argc, char **argv)
@@ -23,7 +24,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},            {"allow-out-of-order", no_argument, NULL, 'o'},
         {"resume", no_argument, NULL, 'r'},             {"single-transaction", no_argument, NULL, '1'},
         {"lint", required_argument, NULL, 'l'},         {"help", no_argument, NULL, 'h'},
-        {"observe", no_argument, NULL, 'O'},
+        {"observe", no_argument, NULL, 'O'},            {"ignore-other-history", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0}};
     int o;
     memset(u, 0, sizeof *u);
@@ -49,6 +50,7 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         case 'r': u->resume = 1; break;
         case '1': u->single = 1; break;
         case 'O': u->observe = 1; break;
+        case 'I': u->ignore_other = 1; break;
         case 'l':
             u->lint = lintcmd_parse_level(optarg);
             if (u->lint < LINTCMD_LEVEL_OFF)
@@ -58,21 +60,18 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
         default: return cli_usage_error(c, "up: unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    int64_t v;
+    if (optind != argc && cli_parse_version(argv[optind], &v)) { /* golang-migrate: `up N` */
+        char msg[256];
+        snprintf(msg, sizeof msg, "up: unexpected argument '%lld' (to apply up to that version: "
+                 "strata up --to %lld)", (long long)v, (long long)v);
+        return cli_usage_error(c, "%s", msg);
+    }
     if (optind != argc)
         return cli_usage_error(c, "up: unexpected argument '%s'", argv[optind]);
     if (u->observe && u->dry)
         return cli_usage_error(c, "up: --observe runs the migrations; it excludes --dry-run%s", "");
     return EXIT_OK;
-}
-
-/* `--to V` names a migration of the directory, or it is a typo. */
-static bool version_known(const cli *c, int64_t v)
-{
-    strata_migration_def d;
-    for (size_t i = 0; i < strata_migration_count(c->s); i++)
-        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == v)
-            return true;
-    return false;
 }
 
 /* What the run left pending, by version and name: never "up to date" while
@@ -128,34 +127,6 @@ static int report(cli *c, const up_opts *u)
     return EXIT_OK;
 }
 
-/* up --dry-run --json: the statements are gathered in memory and printed
- * only when the dry run succeeds, so stdout holds one JSON document. */
-static char *dry_buf;
-static size_t dry_len;
-
-static void dry_json_begin(cli *c)
-{
-    FILE *m = open_memstream(&dry_buf, &dry_len);
-    jw_init(&c->dry, m ? m : stdout);
-    jw_obj(&c->dry);
-    jw_key(&c->dry, "dry_run");
-    jw_bool(&c->dry, true);
-    jw_key(&c->dry, "statements");
-    jw_arr(&c->dry);
-}
-
-static void dry_json_end(cli *c, bool ok)
-{
-    jw_arr_end(&c->dry);
-    jw_obj_end(&c->dry);
-    if (c->dry.f != stdout) {
-        fclose(c->dry.f);
-        if (ok)
-            fputs(dry_buf, stdout);
-        free(dry_buf);
-    }
-}
-
 int cmd_up(cli *c, int argc, char **argv)
 {
     up_opts u;
@@ -164,7 +135,7 @@ int cmd_up(cli *c, int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
-    if (u.to != STRATA_LATEST && !version_known(c, u.to))
+    if (u.to != STRATA_LATEST && !cli_version_known(c, u.to))
         return cli_error(c, "notfound", "up --to %lld: %s has no migration with that version", (long long)u.to,
                          c->dir);
     strata_set_phase(c->s, u.phase);
@@ -172,6 +143,7 @@ int cmd_up(cli *c, int argc, char **argv)
     strata_set_allow_out_of_order(c->s, u.ooo);
     strata_set_resume(c->s, u.resume);
     strata_set_single_transaction(c->s, u.single);
+    strata_set_ignore_other_history(c->s, u.ignore_other);
     if (u.observe) {
         if (!(c->observe = observe_new()))
             return cli_error(c, "nomem", "out of memory");
@@ -183,12 +155,12 @@ int cmd_up(cli *c, int argc, char **argv)
         if (rc)
             return cli_fail(c, rc, "lint");
     }
-    if (u.dry && c->json)
-        dry_json_begin(c);
+    if (u.dry && !(c->dry = dry_begin(c->json)))
+        return cli_error(c, "nomem", "out of memory");
     cli_install_interrupt(c);
     rc = strata_apply(c->s, u.to);
-    if (u.dry && c->json)
-        dry_json_end(c, rc == STRATA_OK);
+    dry_end(c->dry, rc == STRATA_OK);
+    c->dry = NULL;
     if (rc) {
         if (u.observe && !c->json)
             observe_print_text(stdout, c->observe); /* what ran before the failure */

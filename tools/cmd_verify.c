@@ -95,7 +95,7 @@ static int parse(cli *c, proof_opts *o, int argc, char **argv)
 int cmd_verify(cli *c, int argc, char **argv)
 {
     strata_status_list *st = NULL;
-    size_t bad = 0;
+    size_t bad = 0, applied = 0;
     jw w;
     int rc;
     proof_opts o;
@@ -115,6 +115,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     }
     for (size_t i = 0; i < strata_status_count(st); i++) {
         const strata_status_row *r = strata_status_get(st, i);
+        applied += r->state == STRATA_STATE_APPLIED;
         if (r->state != STRATA_STATE_MODIFIED && r->state != STRATA_STATE_DIRTY && r->state != STRATA_STATE_UNKNOWN)
             continue;
         const char *file = source_of(c, r->version);
@@ -129,8 +130,11 @@ int cmd_verify(cli *c, int argc, char **argv)
         jw_key(&w, "ok");
         jw_bool(&w, bad == 0);
         jw_obj_end(&w);
+    } else if (!bad && !c->quiet && applied == 0) {
+        /* "every applied migration matches" of none would read as a pass */
+        fprintf(stderr, "nothing to verify: no migration is applied yet\n");
     } else if (!bad && !c->quiet) {
-        fprintf(stderr, "verified: every applied migration matches its file\n");
+        fprintf(stderr, "verified: every applied migration matches its file (%zu)\n", applied);
     }
     return bad ? EXIT_FAIL : EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dry.h"
 #include "observe.h"
 
 /* The Ctrl-C report: written by the signal handler, so it is kept ready
@@ -116,15 +117,28 @@ static void progress(cli *c, const char *msg)
     out_live(&c->style, msg);
 }
 
+/* The library repeats the event about once a second: on a terminal the
+ * line is rewritten in place; elsewhere one line every 5 s is enough. */
+#define WAIT_LINE_EVERY_MS 5000
+
 static void lock_wait(cli *c, const strata_event *ev)
 {
-    char msg[256];
-    int n = snprintf(msg, sizeof msg, "waiting for another migrator");
+    char msg[256], dur[32];
+    if (!c->style.live) {
+        int64_t t = now_ms();
+        if (c->last_wait_ms && t - c->last_wait_ms < WAIT_LINE_EVERY_MS)
+            return;
+        c->last_wait_ms = t;
+    }
+    int64_t ms = ev->duration_ms < 0 ? 0 : ev->duration_ms;
+    if (ms < 60000) /* seconds, one decimal: the count a waiting person reads */
+        snprintf(dur, sizeof dur, "%.1f s", (double)ms / 1000.0);
+    else
+        out_duration(dur, sizeof dur, ms);
     if (ev->pid > 0)
-        n += snprintf(msg + n, sizeof msg - (size_t)n, " (backend pid %d)", (int)ev->pid);
-    snprintf(msg + n, sizeof msg - (size_t)n, " to release the migration lock");
-    if (ev->duration_ms > 0)
-        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", %lld s so far", (long long)(ev->duration_ms / 1000));
+        snprintf(msg, sizeof msg, "waiting for migrator lock held by pid %d (%s)", (int)ev->pid, dur);
+    else
+        snprintf(msg, sizeof msg, "waiting for migrator lock held by another migrator (%s)", dur);
     out_live(&c->style, msg);
 }
 
@@ -138,39 +152,6 @@ static void record(cli *c, const strata_event *ev)
     }
 }
 
-static const char *source_of(const cli *c, int64_t version)
-{
-    strata_migration_def d;
-    for (size_t i = 0; i < strata_migration_count(c->s); i++)
-        if (strata_migration_get(c->s, i, &d) == STRATA_OK && d.version == version)
-            return strata_migration_source(c->s, i);
-    return "";
-}
-
-/* A header before each migration's statements: which file, and how it runs
- * (the first event of a migration says whether it is a transaction). */
-static void dry_header(cli *c, const strata_event *ev)
-{
-    if (c->json || ev->version == c->dry_last)
-        return;
-    c->dry_last = ev->version;
-    const char *m = ev->message ? ev->message : "";
-    const char *mode = strncmp(m, "-- no-transaction", 17) == 0 ? "without a transaction, statement by statement"
-                       : strncmp(m, "-- batch", 8) == 0         ? "in batches, each its own transaction"
-                                                                : "in one transaction";
-    printf("\n-- ==== %lld %s (%s): %s\n", (long long)ev->version, ev->name ? ev->name : "",
-           source_of(c, ev->version), mode);
-}
-
-static void dry_run(cli *c, const strata_event *ev)
-{
-    dry_header(c, ev);
-    if (c->json)
-        jw_str(&c->dry, ev->message ? ev->message : "");
-    else
-        printf("%s\n", ev->message ? ev->message : "");
-}
-
 void cli_on_event(const strata_event *ev, void *payload)
 {
     cli *c = payload;
@@ -178,7 +159,7 @@ void cli_on_event(const strata_event *ev, void *payload)
     track(ev);
     record(c, ev);
     if (ev->type == STRATA_EVENT_DRY_RUN) {
-        dry_run(c, ev);
+        dry_event(c->dry, ev);
         return;
     }
     if (ev->type == STRATA_EVENT_OBSERVED) {

@@ -51,3 +51,15 @@ void hint_after_revert(cli *c)
     }
     free(msg);
 }
+
+void hint_connect(cli *c)
+{
+    const char *msg = strata_errmsg(c->s), *db = strstr(msg, "database \"");
+    const char *end = db ? strchr(db + 10, '"') : NULL;
+    if (c->quiet || !end || strncmp(end, "\" does not exist", 16) != 0)
+        return;
+    /* dbmate's `up` creates a missing database; strata only migrates one */
+    fprintf(stderr, "hint: strata does not create the database: create it first (createdb %.*s, or "
+                    "CREATE DATABASE), then run the command again\n",
+            (int)(end - db - 10), db + 10);
+}

@@ -104,7 +104,16 @@ static int lint_run(int argc, char **argv, const char *dir, bool json, const cha
         switch (o) {
         case 'j': format = "json"; break;
         case 'f': format = optarg; break;
-        case 'p': pgv = atoi(optarg); break;
+        case 'p': {
+            int64_t v;
+            if (!cli_parse_version(optarg, &v) || v > 99) {
+                fprintf(stderr, "strata lint: --pg-version needs a PostgreSQL major version such as "
+                                "15, not '%s'\ntry 'strata lint --help'\n", optarg);
+                return 2;
+            }
+            pgv = (int)v;
+            break;
+        }
         case 's': strict = true; break;
         case 'a': all = true; break;
         case 1: paths[npaths++] = optarg; break;
@@ -112,12 +121,14 @@ static int lint_run(int argc, char **argv, const char *dir, bool json, const cha
             cli_help(stdout, "lint");
             return 0;
         default:
-            fprintf(stderr, "strata lint: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "strata lint: unknown or incomplete option '%s'\ntry 'strata lint --help'\n",
+                    argv[optind - 1]);
             return 2;
         }
     }
     if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "github")) {
-        fprintf(stderr, "strata lint: --format is text, json or github\n");
+        fprintf(stderr, "strata lint: --format is text, json or github, not '%s'\ntry 'strata lint --help'\n",
+                format);
         return 2;
     }
     for (int i = optind; i < argc; i++)

@@ -69,10 +69,16 @@ int out_fit(FILE *f, const char *s, int cols)
     return used + 1;
 }
 
+/* The terminal's own size first; COLUMNS when it tells none (a serial
+ * console, some CI pseudo-terminals report 0). */
 int out_term_cols(void)
 {
     struct winsize ws;
-    if (!isatty(STDERR_FILENO) || ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0)
+    if (!isatty(STDERR_FILENO))
         return 0;
-    return ws.ws_col;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    long n = env ? strtol(env, NULL, 10) : 0;
+    return n > 0 && n < 10000 ? (int)n : 0;
 }
