@@ -8,34 +8,42 @@
 
 #define PREFIX_STATEMENTS 2
 
+static int snapshot(strata *s, int32_t flags, int mode, const char *keys, strata_schema **out);
+
 /* The statements run first, in the same implicit transaction: remember the
  * history table's oid (looked up with the caller's search_path), then fix
  * the settings the deparsers depend on, so that two databases, or one
  * database seen through two connections, print the same text. */
-static void add_prefix(strata *s, sbuf *b)
+static void add_prefix(strata *s, sbuf *b, const char *keys)
 {
     char *t = pg_literal(s, s->hist_table);
     char *sc = s->hist_schema ? pg_literal(s, s->hist_schema) : NULL;
-    if (!t) {
+    char *k = pg_literal(s, keys ? keys : "{}");
+    if (!t || !k) {
         b->oom = true;
+        free(t);
         free(sc);
+        free(k);
         return;
     }
     sbuf_printf(b,
                 "SELECT pg_catalog.set_config('strata.snapshot_hist', coalesce((SELECT c.oid::text "
                 "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE c.relname = %s AND n.nspname = %s), ''), true), "
-                "pg_catalog.set_config('strata.snapshot_hist_schema', coalesce(%s, ''), true);\n"
+                "pg_catalog.set_config('strata.snapshot_hist_schema', coalesce(%s, ''), true), "
+                "pg_catalog.set_config('strata.snapshot_keys', %s, true);\n"
                 "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true), "
                 "set_config('datestyle', 'ISO, MDY', true), set_config('intervalstyle', 'postgres', true), "
-                "set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true);\n",
-                t, sc ? sc : "pg_catalog.current_schema()", sc ? sc : "NULL");
+                "set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true), "
+                "set_config('jit', 'off', true);\n",
+                t, sc ? sc : "pg_catalog.current_schema()", sc ? sc : "NULL", k);
     free(t);
     free(sc);
+    free(k);
 }
 
 /* Appends @q with its placeholders replaced. */
-static void add_query(sbuf *b, const sch_query *q, bool priv)
+static void add_query(sbuf *b, const sch_query *q, bool priv, int mode)
 {
     const char *p = q->sql;
     const char *hist = "nullif(current_setting('strata.snapshot_hist'), '')::oid";
@@ -50,11 +58,40 @@ static void add_query(sbuf *b, const sch_query *q, bool priv)
             sbuf_puts(b, priv ? q->priv : "");
         else if (d[1] == 'H')
             sbuf_puts(b, hist);
+        else if (d[1] == 'K' && mode != SCH_PLAIN)
+            sbuf_printf(b, ", %s AS _key, (%s)::text AS _refs", q->key, q->refs);
+        else if (d[1] == 'K')
+            ;
         else
             sbuf_add(b, d, 2);
         p = d + 2;
     }
+    if (mode == SCH_SUBSET)
+        sbuf_printf(b, " AND %s = ANY (current_setting('strata.snapshot_keys')::oid[])", q->key);
     sbuf_puts(b, ";\n");
+}
+
+/* @v: an oid array's text, "{1,2,NULL}"; NULLs are left out. */
+static bool set_refs(sch_obj *o, const char *v)
+{
+    size_t n = 1;
+    for (const char *p = v; *p; p++)
+        n += *p == ',';
+    if (!(o->refs = calloc(n, sizeof *o->refs)))
+        return false;
+    for (const char *p = v; *p;) {
+        char *end;
+        unsigned long x;
+        if (*p < '0' || *p > '9') {
+            p++;
+            continue;
+        }
+        x = strtoul(p, &end, 10);
+        if (x)
+            o->refs[o->nrefs++] = (uint32_t)x;
+        p = end;
+    }
+    return true;
 }
 
 static int add_rows(strata_schema *sc, const PGresult *r)
@@ -66,29 +103,45 @@ static int add_rows(strata_schema *sc, const PGresult *r)
         sch_obj *o = sch_add_obj(sc, PQgetvalue(r, row, 0), PQgetvalue(r, row, 1));
         if (!o)
             return STRATA_ENOMEM;
-        for (int f = 2; f < nf; f++)
-            if (!PQgetisnull(r, row, f) && !sch_add_prop(o, PQfname(r, f), PQgetvalue(r, row, f)))
+        for (int f = 2; f < nf; f++) {
+            const char *name = PQfname(r, f), *v = PQgetvalue(r, row, f);
+            if (PQgetisnull(r, row, f))
+                continue;
+            if (strcmp(name, "_key") == 0)
+                o->key = (uint32_t)strtoul(v, NULL, 10);
+            else if (strcmp(name, "_refs") == 0 ? !set_refs(o, v) : !sch_add_prop(o, name, v))
                 return STRATA_ENOMEM;
+        }
     }
     return STRATA_OK;
 }
 
-static int build_sql(strata *s, int32_t flags, sbuf *b)
+static int build_sql(strata *s, int32_t flags, int mode, const char *keys, sbuf *b)
 {
     sbuf_init(b);
-    add_prefix(s, b);
+    add_prefix(s, b, keys);
     for (int i = 0; i < sch_nqueries; i++)
-        add_query(b, &sch_queries[i], (flags & STRATA_SCHEMA_PRIVILEGES) != 0);
+        add_query(b, &sch_queries[i], (flags & STRATA_SCHEMA_PRIVILEGES) != 0, mode);
     return b->oom ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
 }
 
 int sch_snapshot(strata *s, int32_t flags, strata_schema **out)
 {
+    return snapshot(s, flags, SCH_PLAIN, NULL, out);
+}
+
+int sch_snapshot_mode(strata *s, int mode, const char *keys, strata_schema **out)
+{
+    return snapshot(s, 0, mode, keys, out);
+}
+
+static int snapshot(strata *s, int32_t flags, int mode, const char *keys, strata_schema **out)
+{
     sbuf sql;
     pgres_list l;
     int rc;
     strata_schema *sc;
-    if ((rc = build_sql(s, flags, &sql)) != STRATA_OK)
+    if ((rc = build_sql(s, flags, mode, keys, &sql)) != STRATA_OK)
         return rc;
     rc = pg_exec(s, sql.data, &l);
     sbuf_free(&sql);
