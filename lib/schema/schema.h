@@ -59,8 +59,10 @@ int sch_parse_json(strata_schema *sc, const char *text, size_t len, sbuf *err);
 /* snapshot.c: what the scratch check and roundtrip use internally. */
 int sch_snapshot(strata *s, int32_t flags, strata_schema **out);
 /* A snapshot whose objects carry their key and refs (SCH_KEYED), or only the
- * objects whose key is in @keys, an array literal "{oid,...}" (SCH_SUBSET). */
-enum { SCH_PLAIN, SCH_KEYED, SCH_SUBSET };
+ * objects whose key is in @keys, an array literal "{oid,...}" (SCH_SUBSET,
+ * through the statements SCH_PREPARE prepared on the connection, named
+ * strata_rt_q<N>; SCH_PREPARE gives an empty snapshot). */
+enum { SCH_PLAIN, SCH_KEYED, SCH_SUBSET, SCH_PREPARE };
 int sch_snapshot_mode(strata *s, int mode, const char *keys, strata_schema **out);
 /* Frees the strings of @o (not @o itself). */
 void sch_obj_clear(sch_obj *o);

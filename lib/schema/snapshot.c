@@ -35,7 +35,7 @@ static void add_prefix(strata *s, sbuf *b, const char *keys)
                 "SELECT pg_catalog.set_config('search_path', 'pg_catalog', true), "
                 "set_config('datestyle', 'ISO, MDY', true), set_config('intervalstyle', 'postgres', true), "
                 "set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true), "
-                "set_config('jit', 'off', true);\n",
+                "set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true);\n",
                 t, sc ? sc : "pg_catalog.current_schema()", sc ? sc : "NULL", k);
     free(t);
     free(sc);
@@ -66,7 +66,7 @@ static void add_query(sbuf *b, const sch_query *q, bool priv, int mode)
             sbuf_add(b, d, 2);
         p = d + 2;
     }
-    if (mode == SCH_SUBSET)
+    if (mode == SCH_PREPARE)
         sbuf_printf(b, " AND %s = ANY (current_setting('strata.snapshot_keys')::oid[])", q->key);
     sbuf_puts(b, ";\n");
 }
@@ -120,8 +120,18 @@ static int build_sql(strata *s, int32_t flags, int mode, const char *keys, sbuf 
 {
     sbuf_init(b);
     add_prefix(s, b, keys);
-    for (int i = 0; i < sch_nqueries; i++)
+    for (int i = 0; i < sch_nqueries; i++) {
+        /* a subset read runs often on few objects: planning the queries
+         * would cost most of it, so they are prepared once (generic plans,
+         * the keys are read from a setting) */
+        if (mode == SCH_SUBSET) {
+            sbuf_printf(b, "EXECUTE strata_rt_q%d;\n", i);
+            continue;
+        }
+        if (mode == SCH_PREPARE)
+            sbuf_printf(b, "PREPARE strata_rt_q%d AS ", i);
         add_query(b, &sch_queries[i], (flags & STRATA_SCHEMA_PRIVILEGES) != 0, mode);
+    }
     return b->oom ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
 }
 

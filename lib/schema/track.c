@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "queries.h"
 #include "track.h"
 
 /* the temporary objects: gone with the session whatever happens to it */
@@ -62,6 +63,20 @@ static void event_triggers_sql(strata *s, sbuf *b, int pid, bool create)
     }
 }
 
+static void uninstall(strata *s, sch_track *t);
+
+static int prepare(strata *s)
+{
+    strata_schema *none = NULL;
+    char saved[sizeof s->errmsg];
+    int rc;
+    memcpy(saved, s->errmsg, sizeof saved);
+    rc = sch_snapshot_mode(s, SCH_PREPARE, NULL, &none);
+    memcpy(s->errmsg, saved, sizeof saved);
+    strata_schema_free(none);
+    return rc;
+}
+
 /* The function logs for this session only: another session's DDL in the
  * database (there should be none) must neither fail nor be counted. ENABLE
  * ALWAYS: a migration that sets session_replication_role = replica is
@@ -95,6 +110,8 @@ static bool install(strata *s, sch_track *t)
     event_triggers_sql(s, &b, t->pid, true);
     t->on = !b.oom && pg_simple_quiet(s, b.data, NULL) == STRATA_OK;
     sbuf_free(&b);
+    if (t->on && prepare(s) != STRATA_OK)
+        uninstall(s, t);
     return t->on;
 }
 
@@ -107,6 +124,8 @@ static void uninstall(strata *s, sch_track *t)
     sbuf_init(&b);
     event_triggers_sql(s, &b, t->pid, false);
     sbuf_puts(&b, "DROP FUNCTION IF EXISTS " TRACK_FN ";\nDROP TABLE IF EXISTS " TOUCHED ";\n");
+    for (int i = 0; i < sch_nqueries; i++)
+        sbuf_printf(&b, "DEALLOCATE strata_rt_q%d;\n", i);
     if (!b.oom)
         pg_simple_quiet(s, b.data, NULL);
     sbuf_free(&b);
@@ -355,10 +374,13 @@ int sch_track_update(strata *s, sch_track *t, strata_diff **diff)
         uninstall(s, t);
         return full_update(s, t, diff);
     }
-    if (!touched || !closure || !dirty_keys(t->model, touched, closure, &keys))
+    if (!touched || !closure || !dirty_keys(t->model, touched, closure, &keys)) {
         rc = set_error(s, STRATA_ENOMEM, "out of memory");
-    else
-        rc = reread(s, t, &keys, diff);
+    } else if ((rc = reread(s, t, &keys, diff)) == STRATA_ESQL) {
+        /* a migration deallocated the prepared statements (DISCARD ALL) */
+        uninstall(s, t);
+        rc = full_update(s, t, diff);
+    }
     free(touched);
     free(closure);
     free(keys.v);
