@@ -64,6 +64,18 @@ int sch_snapshot(strata *s, int32_t flags, strata_schema **out);
  * strata_rt_q<N>; SCH_PREPARE gives an empty snapshot). */
 enum { SCH_PLAIN, SCH_KEYED, SCH_SUBSET, SCH_PREPARE };
 int sch_snapshot_mode(strata *s, int mode, const char *keys, strata_schema **out);
+/* The general form: @head, @nhead statements (each ending in ";\n"), runs
+ * first in the same round trip and implicit transaction; the result of
+ * the last is handed over in @head_result (the caller PQclear()s it).
+ * @keys NULL: the head sets strata.snapshot_keys. */
+typedef struct sch_read {
+    int mode;
+    const char *keys;
+    const char *head;
+    int nhead;
+    PGresult *head_result;
+} sch_read;
+int sch_snapshot_read(strata *s, sch_read *rd, strata_schema **out);
 /* Frees the strings of @o (not @o itself). */
 void sch_obj_clear(sch_obj *o);
 /* True when @sc holds only what a database fresh from template0 holds. */

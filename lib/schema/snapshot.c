@@ -8,7 +8,7 @@
 
 #define PREFIX_STATEMENTS 2
 
-static int snapshot(strata *s, int32_t flags, int mode, const char *keys, strata_schema **out);
+static int snapshot(strata *s, int32_t flags, sch_read *rd, strata_schema **out);
 
 /* The statements run first, in the same implicit transaction: remember the
  * history table's oid (looked up with the caller's search_path), then fix
@@ -18,7 +18,7 @@ static void add_prefix(strata *s, sbuf *b, const char *keys)
 {
     char *t = pg_literal(s, s->hist_table);
     char *sc = s->hist_schema ? pg_literal(s, s->hist_schema) : NULL;
-    char *k = pg_literal(s, keys ? keys : "{}");
+    char *k = keys ? pg_literal(s, keys) : xstrdup("current_setting('strata.snapshot_keys', true)");
     if (!t || !k) {
         b->oom = true;
         free(t);
@@ -116,10 +116,13 @@ static int add_rows(strata_schema *sc, const PGresult *r)
     return STRATA_OK;
 }
 
-static int build_sql(strata *s, int32_t flags, int mode, const char *keys, sbuf *b)
+static int build_sql(strata *s, int32_t flags, const sch_read *rd, sbuf *b)
 {
+    int mode = rd->mode;
     sbuf_init(b);
-    add_prefix(s, b, keys);
+    if (rd->head)
+        sbuf_puts(b, rd->head);
+    add_prefix(s, b, rd->keys);
     for (int i = 0; i < sch_nqueries; i++) {
         /* a subset read runs often on few objects: planning the queries
          * would cost most of it, so they are prepared once (generic plans,
@@ -137,21 +140,28 @@ static int build_sql(strata *s, int32_t flags, int mode, const char *keys, sbuf 
 
 int sch_snapshot(strata *s, int32_t flags, strata_schema **out)
 {
-    return snapshot(s, flags, SCH_PLAIN, NULL, out);
+    sch_read rd = {SCH_PLAIN, NULL, NULL, 0, NULL};
+    return snapshot(s, flags, &rd, out);
 }
 
 int sch_snapshot_mode(strata *s, int mode, const char *keys, strata_schema **out)
 {
-    return snapshot(s, 0, mode, keys, out);
+    sch_read rd = {mode, keys, NULL, 0, NULL};
+    return snapshot(s, 0, &rd, out);
 }
 
-static int snapshot(strata *s, int32_t flags, int mode, const char *keys, strata_schema **out)
+int sch_snapshot_read(strata *s, sch_read *rd, strata_schema **out)
+{
+    return snapshot(s, 0, rd, out);
+}
+
+static int snapshot(strata *s, int32_t flags, sch_read *rd, strata_schema **out)
 {
     sbuf sql;
     pgres_list l;
     int rc;
     strata_schema *sc;
-    if ((rc = build_sql(s, flags, mode, keys, &sql)) != STRATA_OK)
+    if ((rc = build_sql(s, flags, rd, &sql)) != STRATA_OK)
         return rc;
     rc = pg_exec(s, sql.data, &l);
     sbuf_free(&sql);
@@ -168,9 +178,13 @@ static int snapshot(strata *s, int32_t flags, int mode, const char *keys, strata
         pgres_list_clear(&l);
         return rc;
     }
+    if (rd->nhead > 0 && l.n >= rd->nhead) {
+        rd->head_result = l.items[rd->nhead - 1];
+        l.items[rd->nhead - 1] = NULL;
+    }
     sc = calloc(1, sizeof *sc);
     rc = sc ? STRATA_OK : STRATA_ENOMEM;
-    for (int i = PREFIX_STATEMENTS; rc == STRATA_OK && i < l.n; i++)
+    for (int i = rd->nhead + PREFIX_STATEMENTS; rc == STRATA_OK && i < l.n; i++)
         rc = add_rows(sc, l.items[i]);
     pgres_list_clear(&l);
     if (rc != STRATA_OK) {

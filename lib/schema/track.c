@@ -135,14 +135,16 @@ static void uninstall(strata *s, sch_track *t)
 #define ATTRDEF "'pg_catalog.pg_attrdef'::pg_catalog.regclass"
 #define CLASS "'pg_catalog.pg_class'::pg_catalog.regclass"
 
-/* Takes and empties the log; the oids touched and their dependents now.
- * A dependent rule or default counts as its view or table. False when the
- * tracking is no longer whole (a migration dropped the temporary objects or
- * disabled a trigger): the caller falls back to full snapshots. The walk
- * follows pg_depend's reference index, (class, oid) by (class, oid): the
- * planner, seeing a log table of unknown size, would sort pg_depend for a
- * merge join at each step, and JIT-compile it (half a second). */
-static bool drain(strata *s, sch_track *t, char **touched, char **closure)
+/* Takes and empties the log, and reads in the same round trip the objects
+ * keyed by the oids touched and their dependents now (a dependent rule or
+ * default counts as its view or table). False when the tracking is no
+ * longer whole (a migration dropped the temporary objects, deallocated the
+ * prepared statements or disabled a trigger): the caller falls back to full
+ * snapshots. The walk follows pg_depend's reference index, (class, oid) by
+ * (class, oid): the planner, seeing a log table of unknown size, would sort
+ * pg_depend for a merge join at each step, and JIT-compile it (half a
+ * second); the join settings are restored once it is planned. */
+static bool drain_and_read(strata *s, sch_track *t, char **touched, char **closure, strata_schema **fresh)
 {
     static const char sql[] =
         "SELECT pg_catalog.set_config('jit', 'off', true), "
@@ -154,22 +156,37 @@ static bool drain(strata *s, sch_track *t, char **touched, char **closure)
         "CASE d.classid WHEN " REWRITE " THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) "
         "WHEN " ATTRDEF " THEN (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid) "
         "ELSE d.objid END "
-        "FROM k JOIN pg_catalog.pg_depend d ON d.refclassid = k.c AND d.refobjid = k.o WHERE d.deptype <> 'e') "
-        "SELECT (SELECT pg_catalog.array_agg(DISTINCT o)::text FROM t WHERE o IS NOT NULL), "
-        "(SELECT pg_catalog.array_agg(o)::text FROM k WHERE o IS NOT NULL), "
+        "FROM k JOIN pg_catalog.pg_depend d ON d.refclassid = k.c AND d.refobjid = k.o WHERE d.deptype <> 'e'), "
+        "ks AS (SELECT coalesce(pg_catalog.array_agg(DISTINCT o)::text, '{}') AS a FROM k WHERE o IS NOT NULL) "
+        "SELECT (SELECT pg_catalog.array_agg(DISTINCT o)::text FROM t WHERE o IS NOT NULL), ks.a, "
         "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger e "
         "WHERE e.evtname LIKE 'strata\\_rt\\_' || %d || '\\_%%' AND e.evtenabled = 'A' "
-        "AND e.evtfoid = '" TRACK_FN "'::pg_catalog.regprocedure)";
+        "AND e.evtfoid = '" TRACK_FN "'::pg_catalog.regprocedure), "
+        "pg_catalog.set_config('strata.snapshot_keys', ks.a, true), "
+        "pg_catalog.set_config('enable_hashjoin', 'on', true), "
+        "pg_catalog.set_config('enable_mergejoin', 'on', true) FROM ks;\n";
     char q[sizeof sql + 32];
-    PGresult *r = NULL;
+    sch_read rd = {SCH_SUBSET, NULL, q, 2, NULL};
+    PGresult *r;
     bool whole;
+    char saved[sizeof s->errmsg];
     snprintf(q, sizeof q, sql, t->pid);
-    if (pg_simple_quiet(s, q, &r) != STRATA_OK)
+    memcpy(saved, s->errmsg, sizeof saved);
+    *fresh = NULL;
+    if (sch_snapshot_read(s, &rd, fresh) != STRATA_OK) {
+        memcpy(s->errmsg, saved, sizeof saved);
+        PQclear(rd.head_result);
         return false;
-    whole = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 2), "2") == 0;
+    }
+    r = rd.head_result;
+    whole = r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 2), "2") == 0;
     *touched = whole ? xstrdup(PQgetisnull(r, 0, 0) ? "{}" : PQgetvalue(r, 0, 0)) : NULL;
-    *closure = whole ? xstrdup(PQgetisnull(r, 0, 1) ? "{}" : PQgetvalue(r, 0, 1)) : NULL;
+    *closure = whole ? xstrdup(PQgetvalue(r, 0, 1)) : NULL;
     PQclear(r);
+    if (!whole) {
+        strata_schema_free(*fresh);
+        *fresh = NULL;
+    }
     return whole;
 }
 
@@ -310,15 +327,12 @@ static bool model_replace(strata_schema *model, const oidset *keys, strata_schem
     return true;
 }
 
-/* Re-reads the objects keyed by @keys; @diff: old -> new, when asked. */
-static int reread(strata *s, sch_track *t, const oidset *keys, strata_diff **diff)
+/* The objects keyed by @keys in the model replaced by @fresh's (taken);
+ * @diff: old -> new, when asked. */
+static int apply(strata *s, sch_track *t, const oidset *keys, strata_schema *fresh, strata_diff **diff)
 {
-    strata_schema *fresh = NULL, part;
-    char *text = keys_text(keys);
-    int rc = text ? sch_snapshot_mode(s, SCH_SUBSET, text, &fresh) : STRATA_ENOMEM;
-    free(text);
-    if (rc != STRATA_OK)
-        return rc == STRATA_ENOMEM ? set_error(s, rc, "out of memory") : rc;
+    strata_schema part;
+    int rc;
     if (!model_part(t->model, keys, &part)) {
         free(part.objs);
         strata_schema_free(fresh);
@@ -334,6 +348,29 @@ static int reread(strata *s, sch_track *t, const oidset *keys, strata_diff **dif
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
     return STRATA_OK;
+}
+
+/* Keys beyond the server's: the model's objects printed from what was
+ * touched (a partition detached from its parent); read them all again. */
+static int read_more(strata *s, const oidset *keys, const char *closure, strata_schema **fresh)
+{
+    oidset server = {0};
+    char *text;
+    int rc = STRATA_OK;
+    if (!oidset_parse(&server, closure)) {
+        free(server.v);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    oidset_sort(&server);
+    if (keys->n > server.n) {
+        strata_schema_free(*fresh);
+        *fresh = NULL;
+        text = keys_text(keys);
+        rc = text ? sch_snapshot_mode(s, SCH_SUBSET, text, fresh) : set_error(s, STRATA_ENOMEM, "out of memory");
+        free(text);
+    }
+    free(server.v);
+    return rc;
 }
 
 /* A full snapshot replaces the model; @diff: old -> new, when asked. */
@@ -364,23 +401,22 @@ int sch_track_start(strata *s, sch_track *t)
 int sch_track_update(strata *s, sch_track *t, strata_diff **diff)
 {
     char *touched = NULL, *closure = NULL;
+    strata_schema *fresh = NULL;
     oidset keys = {0};
     int rc;
     if (!t->on)
         return full_update(s, t, diff);
-    if (!drain(s, t, &touched, &closure)) {
+    if (!drain_and_read(s, t, &touched, &closure, &fresh)) {
         /* the model was whole at the last update: a full snapshot gives
          * the exact difference, and the run goes on without tracking */
         uninstall(s, t);
         return full_update(s, t, diff);
     }
-    if (!touched || !closure || !dirty_keys(t->model, touched, closure, &keys)) {
+    if (!touched || !closure || !dirty_keys(t->model, touched, closure, &keys))
         rc = set_error(s, STRATA_ENOMEM, "out of memory");
-    } else if ((rc = reread(s, t, &keys, diff)) == STRATA_ESQL) {
-        /* a migration deallocated the prepared statements (DISCARD ALL) */
-        uninstall(s, t);
-        rc = full_update(s, t, diff);
-    }
+    else if ((rc = read_more(s, &keys, closure, &fresh)) == STRATA_OK)
+        rc = apply(s, t, &keys, fresh, diff), fresh = NULL;
+    strata_schema_free(fresh);
     free(touched);
     free(closure);
     free(keys.v);
