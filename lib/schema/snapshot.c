@@ -11,9 +11,13 @@
 static int snapshot(strata *s, int32_t flags, sch_read *rd, strata_schema **out);
 
 /* The statements run first, in the same implicit transaction: remember the
- * history table's oid (looked up with the caller's search_path), then fix
- * the settings the deparsers depend on, so that two databases, or one
- * database seen through two connections, print the same text. */
+ * history table's oid (looked up with the caller's search_path) and the
+ * keys of a subset read (@keys NULL: as a statement before set them), then
+ * fix the settings the deparsers depend on, so that two databases, or one
+ * database seen through two connections, print the same text. JIT off: the
+ * planner's estimates for catalogs without statistics can pass its cost
+ * threshold, and compiling takes longer than the query. Generic plans: the
+ * prepared subset reads differ only by the keys. */
 static void add_prefix(strata *s, sbuf *b, const char *keys)
 {
     char *t = pg_literal(s, s->hist_table);
@@ -60,9 +64,7 @@ static void add_query(sbuf *b, const sch_query *q, bool priv, int mode)
             sbuf_puts(b, hist);
         else if (d[1] == 'K' && mode != SCH_PLAIN)
             sbuf_printf(b, ", %s AS _key, (%s)::text AS _refs", q->key, q->refs);
-        else if (d[1] == 'K')
-            ;
-        else
+        else if (d[1] != 'K')
             sbuf_add(b, d, 2);
         p = d + 2;
     }

@@ -156,7 +156,7 @@ static bool drain_and_read(strata *s, sch_track *t, char **touched, char **closu
         "CASE d.classid WHEN " REWRITE " THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) "
         "WHEN " ATTRDEF " THEN (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid) "
         "ELSE d.objid END "
-        "FROM k JOIN pg_catalog.pg_depend d ON d.refclassid = k.c AND d.refobjid = k.o WHERE d.deptype <> 'e'), "
+        "FROM k JOIN pg_catalog.pg_depend d ON d.refclassid = k.c AND d.refobjid = k.o), "
         "ks AS (SELECT coalesce(pg_catalog.array_agg(DISTINCT o)::text, '{}') AS a FROM k WHERE o IS NOT NULL) "
         "SELECT (SELECT pg_catalog.array_agg(DISTINCT o)::text FROM t WHERE o IS NOT NULL), ks.a, "
         "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger e "
