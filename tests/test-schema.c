@@ -756,7 +756,9 @@ START_TEST(roundtrip_tracking_sees_dependents)
          * are reported (the up cannot run again: the chain stops there) */
         {2, "renames", "ALTER SCHEMA \"Sch\" RENAME TO \"Sch2\"; ALTER TYPE e RENAME TO e2;", "SELECT 1;"},
     };
-    strata *s = test_open();
+    PGconn *c = test_connect();
+    strata *s = NULL;
+    ck_assert_int_eq(strata_open_conn(&s, c), STRATA_OK);
     ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
     strata_roundtrip_report *r = roundtrip(s);
     assert_item(r, 0, 1, STRATA_RT_OK);
@@ -766,8 +768,13 @@ START_TEST(roundtrip_tracking_sees_dependents)
     assert_has(strata_roundtrip_get(r, 1)->diff, "- table \"Sch\".t");
     /* the tracking leaves nothing behind */
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    PGresult *pr = PQexec(c, "SELECT (SELECT count(*) FROM pg_prepared_statements) + "
+                             "(SELECT count(*) FROM pg_class WHERE relname = 'strata_rt_touched')");
+    ck_assert_str_eq(PQgetvalue(pr, 0, 0), "0");
+    PQclear(pr);
     strata_roundtrip_report_free(r);
     strata_close(s);
+    PQfinish(c);
 }
 END_TEST
 

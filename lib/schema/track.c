@@ -124,6 +124,12 @@ static void uninstall(strata *s, sch_track *t)
     sbuf_init(&b);
     event_triggers_sql(s, &b, t->pid, false);
     sbuf_puts(&b, "DROP FUNCTION IF EXISTS " TRACK_FN ";\nDROP TABLE IF EXISTS " TOUCHED ";\n");
+    if (!b.oom)
+        pg_simple_quiet(s, b.data, NULL);
+    /* apart: there is no DEALLOCATE IF EXISTS, and a DISCARD ALL in a
+     * migration may have removed them, which must not undo the drops */
+    sbuf_free(&b);
+    sbuf_init(&b);
     for (int i = 0; i < sch_nqueries; i++)
         sbuf_printf(&b, "DEALLOCATE strata_rt_q%d;\n", i);
     if (!b.oom)
