@@ -308,15 +308,18 @@ static bool model_part(const strata_schema *model, const oidset *keys, strata_sc
     return true;
 }
 
-/* The model with the objects keyed by @keys replaced by @fresh's (taken). */
+/* The model with the objects keyed by @keys replaced by @fresh's (taken,
+ * also on failure). */
 static bool model_replace(strata_schema *model, const oidset *keys, strata_schema *fresh)
 {
     size_t k = 0;
     if (model->n + fresh->n > model->cap) {
-        size_t cap = model->n + fresh->n + 64;
+        size_t cap = model->cap * 2 > model->n + fresh->n ? model->cap * 2 : model->n + fresh->n;
         sch_obj *p = realloc(model->objs, cap * sizeof *p);
-        if (!p)
+        if (!p) {
+            strata_schema_free(fresh);
             return false;
+        }
         model->objs = p;
         model->cap = cap;
     }
@@ -326,7 +329,8 @@ static bool model_replace(strata_schema *model, const oidset *keys, strata_schem
         else
             model->objs[k++] = model->objs[i];
     }
-    memcpy(model->objs + k, fresh->objs, fresh->n * sizeof *fresh->objs);
+    if (fresh->n)
+        memcpy(model->objs + k, fresh->objs, fresh->n * sizeof *fresh->objs);
     model->n = k + fresh->n;
     fresh->n = 0;
     strata_schema_free(fresh);
@@ -346,11 +350,13 @@ static int apply(strata *s, sch_track *t, const oidset *keys, strata_schema *fre
     }
     rc = diff ? strata_schema_diff(&part, fresh, diff) : STRATA_OK;
     free(part.objs);
-    if (rc != STRATA_OK || !model_replace(t->model, keys, fresh)) {
-        if (rc == STRATA_OK)
+    if (rc != STRATA_OK) {
+        strata_schema_free(fresh);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
+    }
+    if (!model_replace(t->model, keys, fresh)) {
+        if (diff)
             strata_schema_diff_free(*diff), *diff = NULL;
-        else
-            strata_schema_free(fresh);
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
     return STRATA_OK;
