@@ -805,6 +805,34 @@ START_TEST(roundtrip_tracking_sees_drops_and_detach)
 }
 END_TEST
 
+/* Through a transaction pooler the session's temporary objects do not
+ * hold: full snapshots, the same results. */
+START_TEST(roundtrip_through_pooler)
+{
+    static char dsn[512];
+    const char *b = test_pgbouncer_start(), *db = strstr(test_db_current(), "dbname=");
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int DEFAULT 1);", "DROP TABLE t;"},
+        {2, "forgets", "ALTER TABLE t ALTER a SET DEFAULT 2;", "SELECT 1;"},
+        {3, "exact", "CREATE TABLE u (a int);", "DROP TABLE u;"},
+    };
+    strata *s = NULL;
+    if (!b)
+        return;
+    snprintf(dsn, sizeof dsn, "%s %s", b, db);
+    ck_assert_msg(strata_open(&s, dsn) == STRATA_OK, "strata_open: %s", strata_errmsg(s));
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    ck_assert_str_eq(strata_roundtrip_get(r, 1)->diff, "~ column public.t.a: default 1 -> 2\n");
+    assert_item(r, 2, 3, STRATA_RT_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
 /* A migration that drops the tracking's temporary objects: the run goes on
  * with full snapshots, and a later residue is still found. */
 START_TEST(roundtrip_tracking_lost_falls_back)
@@ -1038,6 +1066,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, roundtrip_tracking_lost_falls_back);
     tcase_add_test(tc, roundtrip_tracking_sees_drops_and_detach);
     tcase_add_test(tc, roundtrip_full_snapshots_without_superuser);
+    tcase_add_test(tc, roundtrip_through_pooler);
     tcase_add_test(tc, roundtrip_safety_net_distrusts);
     suite_add_tcase(s, tc);
     tc = tcase_create("scratch");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../pooler.h"
 #include "queries.h"
 #include "track.h"
 
@@ -86,6 +87,10 @@ static bool install(strata *s, sch_track *t)
     PGresult *r = NULL;
     sbuf b;
     bool super;
+    /* through a transaction pooler, neither the session's temporary objects
+     * nor its backend pid hold from one transaction to the next */
+    if (pooler_detect(s) != STRATA_OK || s->pooled)
+        return false;
     if (pg_simple_quiet(s, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", &r) !=
         STRATA_OK)
         return false;
