@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../harness.h"
@@ -137,39 +138,66 @@ static void bench_snapshot(strata_migration_def *defs, int n, int rounds)
     strata_free(text);
 }
 
-static double plain_run(strata_migration_def *defs, int m, int k)
+/* Wall time, and CPU time of the client and of its server backend: on a
+ * shared machine the wall time depends on the load, the CPU time much less. */
+typedef struct cost {
+    double wall, cpu;
+} cost;
+
+static double backend_cpu_s(int pid)
 {
-    strata *s = NULL;
-    double t0;
-    if (strata_open(&s, db_new(k)) || strata_add_migrations(s, defs, (size_t)m))
-        die(s, "setup");
-    t0 = now_s();
-    if (strata_apply(s, STRATA_LATEST) || strata_revert(s, STRATA_BEFORE_FIRST))
-        die(s, "up + down");
-    t0 = now_s() - t0;
-    strata_close(s);
-    return t0;
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof buf, f)) {
+        const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+        if (p)
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    }
+    fclose(f);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static double roundtrip_run(strata_migration_def *defs, int m, int k)
+static double client_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static strata *open_on(strata_migration_def *defs, int m, int k, PGconn **c)
 {
     strata *s = NULL;
-    strata_roundtrip_report *r = NULL;
-    double t0;
-    if (strata_open(&s, db_new(k)) || strata_add_migrations(s, defs, (size_t)m))
+    *c = PQconnectdb(db_new(k));
+    if (PQstatus(*c) != CONNECTION_OK || strata_open_conn(&s, *c) || strata_add_migrations(s, defs, (size_t)m))
         die(s, "setup");
-    t0 = now_s();
-    if (strata_verify_roundtrip(s, 0, &r))
-        die(s, "roundtrip");
-    t0 = now_s() - t0;
-    if (strata_roundtrip_count(r) != (size_t)m || strata_roundtrip_failures(r) != 0) {
+    return s;
+}
+
+static cost run(strata_migration_def *defs, int m, int k, bool roundtrip)
+{
+    PGconn *c;
+    strata *s = open_on(defs, m, k, &c);
+    strata_roundtrip_report *r = NULL;
+    int pid = PQbackendPID(c);
+    double w0 = now_s(), c0 = client_cpu_s(), b0 = backend_cpu_s(pid);
+    if (roundtrip ? strata_verify_roundtrip(s, 0, &r)
+                  : strata_apply(s, STRATA_LATEST) || strata_revert(s, STRATA_BEFORE_FIRST))
+        die(s, roundtrip ? "roundtrip" : "up + down");
+    cost x = {now_s() - w0, client_cpu_s() - c0 + backend_cpu_s(pid) - b0};
+    if (roundtrip && (strata_roundtrip_count(r) != (size_t)m || strata_roundtrip_failures(r) != 0)) {
         fprintf(stderr, "roundtrip: %zu checked, %zu failing\n", strata_roundtrip_count(r),
                 strata_roundtrip_failures(r));
         exit(1);
     }
     strata_roundtrip_report_free(r);
     strata_close(s);
-    return t0;
+    PQfinish(c);
+    return x;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -180,20 +208,23 @@ static int cmp_double(const void *a, const void *b)
 
 /* Plain up + down and the roundtrip, alternating, so that a load that comes
  * and goes on a shared machine weighs on both; the ratio of each pair, and
- * their median. */
+ * their median, in wall time and in CPU time (client + server backend). */
 static void bench_roundtrip(strata_migration_def *defs, int m, int rounds)
 {
-    double ratio[16];
+    double ratio[16], cpu_ratio[16];
     if (rounds > 16)
         rounds = 16;
     for (int i = 0; i < rounds; i++) {
-        double plain = plain_run(defs, m, 2 + 2 * i), rt = roundtrip_run(defs, m, 3 + 2 * i);
-        ratio[i] = rt / plain;
-        printf("roundtrip of %d migrations: %.2f s; plain up + down %.2f s; ratio %.2fx\n", m, rt, plain,
-               ratio[i]);
+        cost plain = run(defs, m, 2 + 2 * i, false), rt = run(defs, m, 3 + 2 * i, true);
+        ratio[i] = rt.wall / plain.wall;
+        cpu_ratio[i] = rt.cpu / plain.cpu;
+        printf("roundtrip of %d migrations: %.2f s (cpu %.2f s); plain up + down %.2f s (cpu %.2f s); "
+               "ratio %.2fx (cpu %.2fx)\n", m, rt.wall, rt.cpu, plain.wall, plain.cpu, ratio[i], cpu_ratio[i]);
     }
     qsort(ratio, (size_t)rounds, sizeof *ratio, cmp_double);
-    printf("roundtrip / plain up + down, median of %d: %.2fx\n", rounds, ratio[rounds / 2]);
+    qsort(cpu_ratio, (size_t)rounds, sizeof *cpu_ratio, cmp_double);
+    printf("roundtrip / plain up + down, median of %d: %.2fx (cpu %.2fx)\n", rounds, ratio[rounds / 2],
+           cpu_ratio[rounds / 2]);
 }
 
 int main(int argc, char **argv)
