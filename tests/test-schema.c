@@ -833,6 +833,36 @@ START_TEST(roundtrip_through_pooler)
 }
 END_TEST
 
+/* A run cut short (its session ends): the report says what was and was
+ * not proven, and the event triggers go with the session's temporary
+ * function; later DDL in the database is unaffected. */
+START_TEST(roundtrip_interrupted_leaves_no_trigger)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int);", "DROP TABLE t;"},
+        {2, "dies", "SELECT pg_terminate_backend(pg_backend_pid());", "SELECT 1;"},
+    };
+    strata *s = test_open();
+    strata_roundtrip_report *r = NULL;
+    long left = -1;
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_OK);
+    /* the `ok` before could not be proven by the closing full snapshot */
+    assert_item(r, 0, 1, STRATA_RT_RESIDUE);
+    assert_has(strata_roundtrip_get(r, 0)->error, "not proven: the full snapshot that checks");
+    assert_item(r, 1, 2, STRATA_RT_UP_FAILED);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+    for (int i = 0; i < 100 && left != 0; i++) { /* the backend cleans up as it exits */
+        left = test_query_long("SELECT count(*) FROM pg_event_trigger");
+        if (left)
+            usleep(50000);
+    }
+    ck_assert_int_eq(left, 0);
+    test_sql("CREATE TABLE after_the_run (a int)");
+}
+END_TEST
+
 /* A migration that drops the tracking's temporary objects: the run goes on
  * with full snapshots, and a later residue is still found. */
 START_TEST(roundtrip_tracking_lost_falls_back)
@@ -1067,6 +1097,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, roundtrip_tracking_sees_drops_and_detach);
     tcase_add_test(tc, roundtrip_full_snapshots_without_superuser);
     tcase_add_test(tc, roundtrip_through_pooler);
+    tcase_add_test(tc, roundtrip_interrupted_leaves_no_trigger);
     tcase_add_test(tc, roundtrip_safety_net_distrusts);
     suite_add_tcase(s, tc);
     tc = tcase_create("scratch");

@@ -114,52 +114,66 @@ static int check_one(strata *s, size_t i, strata_roundtrip_report *r, sch_track 
     return rc == STRATA_OK && !*stop ? sch_track_update(s, t, NULL) : rc;
 }
 
-/* The safety net failed: the tracking missed a change between items
- * @first and the last. No `ok` of that range is trusted: each becomes a
- * residue naming what was missed, so that nothing passes that a full
+/* The safety net failed: from item @first on, no `ok` is trusted; each
+ * becomes a residue saying why (@why), so that nothing passes that a full
  * snapshot might have failed. */
-static int distrust_range(strata *s, strata_roundtrip_report *r, size_t first, const strata_diff *missed)
+static int distrust_range(strata *s, strata_roundtrip_report *r, size_t first, const char *why)
 {
-    char *text = NULL;
-    sbuf b;
-    if (first >= r->n)
-        return STRATA_OK; /* never expected: a check follows an item */
-    if (strata_schema_diff_render(missed, STRATA_FORMAT_TEXT, &text) != STRATA_OK)
-        return set_error(s, STRATA_ENOMEM, "out of memory");
-    sbuf_init(&b);
-    sbuf_printf(&b, "not proven: the change tracking missed a schema change in versions %lld to %lld "
-                    "(the full snapshot differs from the tracked one); re-run verify --roundtrip "
-                    "--from %lld as a role that is not superuser for full snapshots:\n%s",
-                (long long)r->items[first].pub.version, (long long)r->items[r->n - 1].pub.version,
-                (long long)r->items[first].pub.version, text);
-    free(text);
-    for (size_t i = first; i < r->n && !b.oom; i++) {
+    for (size_t i = first; i < r->n; i++) {
         rt_item *it = &r->items[i];
         if (it->pub.result != STRATA_RT_OK && it->pub.result != STRATA_RT_COLUMN_ORDER)
             continue;
-        if (!set_result(it, STRATA_RT_RESIDUE, b.data))
-            b.oom = true;
+        if (!set_result(it, STRATA_RT_RESIDUE, why))
+            return set_error(s, STRATA_ENOMEM, "out of memory");
     }
-    if (b.oom) {
-        sbuf_free(&b);
-        return set_error(s, STRATA_ENOMEM, "out of memory");
-    }
-    sbuf_free(&b);
     return STRATA_OK;
 }
 
 /* Every CHECK_EVERY migrations and at the end, a full snapshot proves that
- * the tracked model is the database's schema. */
+ * the tracked model is the database's schema. When it differs, the tracking
+ * missed a change (a role renamed, a catalog edited by hand); when it
+ * cannot be taken (the connection is lost), the model cannot be trusted
+ * either and the run stops (*stop). */
 #define CHECK_EVERY 64
 
-static int safety_net(strata *s, strata_roundtrip_report *r, sch_track *t, size_t *checked_to)
+static int safety_net(strata *s, strata_roundtrip_report *r, sch_track *t, size_t *checked_to, bool *stop)
 {
     strata_diff *missed = NULL;
+    char *text = NULL;
     int rc = sch_track_check(s, t, &missed);
-    if (rc == STRATA_OK && strata_schema_diff_count(missed) > 0)
-        rc = distrust_range(s, r, *checked_to, missed);
-    strata_schema_diff_free(missed);
+    sbuf b;
+    size_t first = *checked_to;
     *checked_to = r->n;
+    if (rc == STRATA_ENOMEM)
+        return rc;
+    if (rc == STRATA_OK && strata_schema_diff_count(missed) == 0) {
+        strata_schema_diff_free(missed);
+        return STRATA_OK;
+    }
+    if (first >= r->n) { /* never expected: a check follows an item */
+        strata_schema_diff_free(missed);
+        return rc;
+    }
+    sbuf_init(&b);
+    sbuf_printf(&b, "not proven: ");
+    if (rc != STRATA_OK) {
+        *stop = true;
+        sbuf_printf(&b, "the full snapshot that checks the change tracking of versions %lld to %lld failed "
+                        "(the run stops here): %s",
+                    (long long)r->items[first].pub.version, (long long)r->items[r->n - 1].pub.version,
+                    strata_errmsg(s));
+    } else if (strata_schema_diff_render(missed, STRATA_FORMAT_TEXT, &text) == STRATA_OK) {
+        sbuf_printf(&b, "the change tracking missed a schema change in versions %lld to %lld (the full "
+                        "snapshot differs from the tracked one; a role renamed, a catalog edited by hand?); "
+                        "as a role that is not superuser the roundtrip takes full snapshots:\n%s",
+                    (long long)r->items[first].pub.version, (long long)r->items[r->n - 1].pub.version, text);
+    } else {
+        b.oom = true;
+    }
+    free(text);
+    strata_schema_diff_free(missed);
+    rc = b.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : distrust_range(s, r, first, b.data);
+    sbuf_free(&b);
     return rc;
 }
 
@@ -172,7 +186,7 @@ static int run_checks(strata *s, size_t i, strata_roundtrip_report *r)
     for (; rc == STRATA_OK && i < s->set.n && !stop; i++) {
         rc = check_one(s, i, r, &t, &stop);
         if (rc == STRATA_OK && (r->n - checked_to >= CHECK_EVERY || stop || i + 1 == s->set.n))
-            rc = safety_net(s, r, &t, &checked_to);
+            rc = safety_net(s, r, &t, &checked_to, &stop);
     }
     sch_track_end(s, &t);
     return rc;
