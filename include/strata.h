@@ -780,7 +780,8 @@ typedef struct strata_roundtrip_report strata_roundtrip_report;
  * snapshot every 64 migrations and at the end is compared with the tracked
  * schema, and any difference (a change no trigger sees: a role renamed, a
  * catalog edited by hand) turns every `ok` since the last such check into
- * `residue`, with what was missed as the error. The triggers are dropped at
+ * `residue`, with what was missed as the error (the same when that snapshot
+ * cannot be taken, and the run stops there). The triggers are dropped at
  * the end, and with the session whatever happens. Other roles get full
  * snapshots throughout.
  * @from: first version to check (0 or STRATA_BEFORE_FIRST: all).
