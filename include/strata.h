@@ -822,6 +822,18 @@ typedef struct strata_roundtrip_report strata_roundtrip_report;
  * one in version order: snapshot, strata_apply up to it, strata_revert to
  * the one before, snapshot and diff against the first, strata_apply again.
  * Migrations run exactly as `up`/`down` run them (handle options apply).
+ * When the role is superuser, the snapshots after the first are
+ * incremental: two event triggers (ENABLE ALWAYS, named
+ * strata_rt_<backend pid>_*) calling a temporary function log what each DDL
+ * command touches into a temporary table, and only those objects, their
+ * dependents and the objects printed from them are read again; a full
+ * snapshot every 64 migrations and at the end is compared with the tracked
+ * schema, and any difference (a change no trigger sees: a role renamed, a
+ * catalog edited by hand) turns every `ok` since the last such check into
+ * `residue`, with what was missed as the error (the same when that snapshot
+ * cannot be taken, and the run stops there). The triggers are dropped at
+ * the end, and with the session whatever happens. Other roles get full
+ * snapshots throughout.
  * @from: first version to check (0 or STRATA_BEFORE_FIRST: all).
  * @out: one item per checked migration (the run stops at up-failed or
  *       reapply-failed); owned by the caller, free with

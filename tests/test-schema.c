@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -552,11 +553,15 @@ static void assert_item(const strata_roundtrip_report *r, size_t i, int64_t vers
                   it->error ? it->error : "", it->diff ? it->diff : "");
 }
 
-/* variant 0: the down forgets, 1: restores differently, 2: exactly */
-static void run_kind_variant(int variant)
+/* variant 0: the down forgets, 1: restores differently, 2: exactly; as
+ * @role (NULL: the superuser) */
+static void run_kind_variant_as(int variant, const char *role)
 {
     strata_migration_def defs[2 * NKINDS];
-    strata *s = test_open();
+    strata *s = NULL;
+    char dsn[1024];
+    snprintf(dsn, sizeof dsn, "%s user=%s", test_db_current(), role ? role : "postgres");
+    ck_assert_msg(strata_open(&s, dsn) == STRATA_OK, "strata_open: %s", strata_errmsg(s));
     for (size_t i = 0; i < NKINDS; i++) {
         const kind_case *k = &kind_cases[i];
         const char *down = variant == 0 ? k->forget : variant == 1 ? k->differ : k->exact;
@@ -581,9 +586,32 @@ static void run_kind_variant(int variant)
     strata_close(s);
 }
 
+static void run_kind_variant(int variant)
+{
+    run_kind_variant_as(variant, NULL);
+}
+
 START_TEST(roundtrip_down_forgets)
 {
     run_kind_variant(0);
+}
+END_TEST
+
+/* A role that may not create event triggers: every check is a full
+ * snapshot, with the same results. */
+START_TEST(roundtrip_full_snapshots_without_superuser)
+{
+    char role[64], sql[512];
+    snprintf(role, sizeof role, "rt_plain_%d", (int)getpid());
+    snprintf(sql, sizeof sql,
+             "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN; GRANT CREATE ON SCHEMA public TO %s; "
+             "DO $$BEGIN EXECUTE format('GRANT CREATE ON DATABASE %%I TO %s', current_database()); END$$",
+             role, role, role, role);
+    test_sql(sql);
+    run_kind_variant_as(0, role);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    snprintf(sql, sizeof sql, "DROP OWNED BY %s; DROP ROLE %s", role, role);
+    test_sql(sql);
 }
 END_TEST
 
@@ -711,6 +739,184 @@ START_TEST(roundtrip_from_version)
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 2);
     strata_roundtrip_report_free(r);
     strata_close(s);
+}
+END_TEST
+
+/* The change tracking (event triggers) re-reads what DDL touched and its
+ * dependents: residue that no trigger reports on the object itself must
+ * still be found, the same as by full snapshots. */
+START_TEST(roundtrip_tracking_sees_dependents)
+{
+    strata_migration_def defs[] = {
+        {1, "base", "CREATE SCHEMA \"Sch\"; CREATE TABLE \"Sch\".t (a int); "
+                    "CREATE VIEW v AS SELECT a FROM \"Sch\".t; CREATE TYPE e AS ENUM ('x');"
+                    "CREATE TABLE u (k e, d int DEFAULT 1);",
+         "DROP VIEW v; DROP TABLE u; DROP TYPE e; DROP SCHEMA \"Sch\" CASCADE;"},
+        /* the view's and u.k's texts change; only the schema and the type
+         * are reported (the up cannot run again: the chain stops there) */
+        {2, "renames", "ALTER SCHEMA \"Sch\" RENAME TO \"Sch2\"; ALTER TYPE e RENAME TO e2;", "SELECT 1;"},
+    };
+    PGconn *c = test_connect();
+    strata *s = NULL;
+    ck_assert_int_eq(strata_open_conn(&s, c), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_REAPPLY_FAILED);
+    assert_has(strata_roundtrip_get(r, 1)->diff, "~ view public.v: definition");
+    assert_has(strata_roundtrip_get(r, 1)->diff, "~ column public.u.k: type public.e -> public.e2");
+    assert_has(strata_roundtrip_get(r, 1)->diff, "- table \"Sch\".t");
+    /* the tracking leaves nothing behind */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    PGresult *pr = PQexec(c, "SELECT (SELECT count(*) FROM pg_prepared_statements) + "
+                             "(SELECT count(*) FROM pg_class WHERE relname = 'strata_rt_touched')");
+    ck_assert_str_eq(PQgetvalue(pr, 0, 0), "0");
+    PQclear(pr);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+    PQfinish(c);
+}
+END_TEST
+
+/* A dropped object's dependent view (reported by sql_drop only), and a
+ * partition detached from its parent (only the parent is reported; the
+ * partition no longer depends on it: found through the model's refs). */
+START_TEST(roundtrip_tracking_sees_drops_and_detach)
+{
+    strata_migration_def defs[] = {
+        {1, "base", "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t; "
+                    "CREATE TABLE pt (at date) PARTITION BY RANGE (at); CREATE TABLE \"Pt 2020\" PARTITION OF pt "
+                    "FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+         "DROP VIEW IF EXISTS v; DROP TABLE t, pt;"},
+        {2, "drop cascade", "DROP TABLE t CASCADE;", "CREATE TABLE t (a int);"},
+        {3, "detach", "ALTER TABLE pt DETACH PARTITION \"Pt 2020\";", "SELECT 1;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    ck_assert_str_eq(strata_roundtrip_get(r, 1)->diff, "- view public.v\n");
+    assert_item(r, 2, 3, STRATA_RT_REAPPLY_FAILED);
+    assert_has(strata_roundtrip_get(r, 2)->diff, "~ table public.\"Pt 2020\": partition bound");
+    assert_has(strata_roundtrip_get(r, 2)->diff, "partition of public.pt -> (none)");
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+/* Through a transaction pooler the session's temporary objects do not
+ * hold: full snapshots, the same results. */
+START_TEST(roundtrip_through_pooler)
+{
+    static char dsn[512];
+    const char *b = test_pgbouncer_start(), *db = strstr(test_db_current(), "dbname=");
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int DEFAULT 1);", "DROP TABLE t;"},
+        {2, "forgets", "ALTER TABLE t ALTER a SET DEFAULT 2;", "SELECT 1;"},
+        {3, "exact", "CREATE TABLE u (a int);", "DROP TABLE u;"},
+    };
+    strata *s = NULL;
+    if (!b)
+        return;
+    snprintf(dsn, sizeof dsn, "%s %s", b, db);
+    ck_assert_msg(strata_open(&s, dsn) == STRATA_OK, "strata_open: %s", strata_errmsg(s));
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    ck_assert_str_eq(strata_roundtrip_get(r, 1)->diff, "~ column public.t.a: default 1 -> 2\n");
+    assert_item(r, 2, 3, STRATA_RT_OK);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+/* A run cut short (its session ends): the report says what was and was
+ * not proven, and the event triggers go with the session's temporary
+ * function; later DDL in the database is unaffected. */
+START_TEST(roundtrip_interrupted_leaves_no_trigger)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int);", "DROP TABLE t;"},
+        {2, "dies", "SELECT pg_terminate_backend(pg_backend_pid());", "SELECT 1;"},
+    };
+    strata *s = test_open();
+    strata_roundtrip_report *r = NULL;
+    long left = -1;
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    ck_assert_int_eq(strata_verify_roundtrip(s, 0, &r), STRATA_OK);
+    /* the `ok` before could not be proven by the closing full snapshot */
+    assert_item(r, 0, 1, STRATA_RT_RESIDUE);
+    assert_has(strata_roundtrip_get(r, 0)->error, "not proven: the full snapshot that checks");
+    assert_item(r, 1, 2, STRATA_RT_UP_FAILED);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+    for (int i = 0; i < 100 && left != 0; i++) { /* the backend cleans up as it exits */
+        left = test_query_long("SELECT count(*) FROM pg_event_trigger");
+        if (left)
+            usleep(50000);
+    }
+    ck_assert_int_eq(left, 0);
+    test_sql("CREATE TABLE after_the_run (a int)");
+}
+END_TEST
+
+/* A migration that drops the tracking's temporary objects: the run goes on
+ * with full snapshots, and a later residue is still found. */
+START_TEST(roundtrip_tracking_lost_falls_back)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int DEFAULT 1);", "DROP TABLE t;"},
+        {2, "discard", "-- strata:no-transaction\nDISCARD TEMP;", "SELECT 1;"},
+        {3, "forgets", "ALTER TABLE t ALTER a SET DEFAULT 2;", "SELECT 1;"},
+        {4, "exact", "CREATE TABLE u (a int);", "DROP TABLE u;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 4), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_OK);
+    assert_item(r, 2, 3, STRATA_RT_RESIDUE);
+    assert_has(strata_roundtrip_get(r, 2)->diff, "~ column public.t.a: default 1 -> 2");
+    assert_item(r, 3, 4, STRATA_RT_OK);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
+/* What no event trigger sees (a role renamed changes a policy's text) is
+ * caught by the full snapshot at the end: never an `ok` for it. */
+START_TEST(roundtrip_safety_net_distrusts)
+{
+    char up[512], down[256], setup[512], role[64];
+    snprintf(role, sizeof role, "rt_role_%d", (int)getpid());
+    snprintf(setup, sizeof setup, "CREATE TABLE p (a int); CREATE POLICY pp ON p TO %s USING (a > 0);", role);
+    snprintf(up, sizeof up, "DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
+             "ALTER ROLE %s RENAME TO %s_x; END IF; END$$;", role, role, role);
+    snprintf(down, sizeof down, "SELECT 1;");
+    strata_migration_def defs[] = {
+        {1, "policy", setup, "DROP TABLE p;"},
+        {2, "rename role", up, down},
+    };
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s; DROP ROLE IF EXISTS %s_x; CREATE ROLE %s", role, role,
+             role);
+    test_sql(sql);
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    const strata_roundtrip_item *it = strata_roundtrip_get(r, 1);
+    ck_assert_msg((it->diff && strstr(it->diff, "~ policy public.p.pp: roles")) ||
+                      (it->error && strstr(it->error, "change tracking missed")),
+                  "item 2: %s / %s", it->diff ? it->diff : "", it->error ? it->error : "");
+    ck_assert_uint_ge(strata_roundtrip_failures(r), 1);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+    snprintf(sql, sizeof sql, "DROP TABLE p; DROP ROLE IF EXISTS %s; DROP ROLE IF EXISTS %s_x", role, role);
+    test_sql(sql);
 }
 END_TEST
 
@@ -886,6 +1092,13 @@ Suite *test_suite(void)
     tcase_add_test(tc, roundtrip_runs_like_down);
     tcase_add_test(tc, roundtrip_from_version);
     tcase_add_test(tc, roundtrip_refuses_non_empty_scratch);
+    tcase_add_test(tc, roundtrip_tracking_sees_dependents);
+    tcase_add_test(tc, roundtrip_tracking_lost_falls_back);
+    tcase_add_test(tc, roundtrip_tracking_sees_drops_and_detach);
+    tcase_add_test(tc, roundtrip_full_snapshots_without_superuser);
+    tcase_add_test(tc, roundtrip_through_pooler);
+    tcase_add_test(tc, roundtrip_interrupted_leaves_no_trigger);
+    tcase_add_test(tc, roundtrip_safety_net_distrusts);
     suite_add_tcase(s, tc);
     tc = tcase_create("scratch");
     tcase_add_checked_fixture(tc, fresh_db, NULL);

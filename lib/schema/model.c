@@ -156,20 +156,24 @@ STRATA_EXPORT size_t strata_schema_count(const strata_schema *sc)
     return sc ? sc->n : 0;
 }
 
+void sch_obj_clear(sch_obj *o)
+{
+    for (size_t k = 0; k < o->nprops; k++) {
+        free(o->props[k].key);
+        free(o->props[k].value);
+    }
+    free(o->props);
+    free(o->kind);
+    free(o->name);
+    free(o->refs);
+}
+
 STRATA_EXPORT void strata_schema_free(strata_schema *sc)
 {
     if (!sc)
         return;
-    for (size_t i = 0; i < sc->n; i++) {
-        sch_obj *o = &sc->objs[i];
-        for (size_t k = 0; k < o->nprops; k++) {
-            free(o->props[k].key);
-            free(o->props[k].value);
-        }
-        free(o->props);
-        free(o->kind);
-        free(o->name);
-    }
+    for (size_t i = 0; i < sc->n; i++)
+        sch_obj_clear(&sc->objs[i]);
     free(sc->objs);
     free(sc);
 }

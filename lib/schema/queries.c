@@ -29,43 +29,55 @@
 
 const sch_query sch_queries[] = {
     {"SELECT 'schema', quote_ident(n.nspname), " DESC("pg_namespace", "n.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_namespace n WHERE" NS("n")
      "AND n.nspname IS DISTINCT FROM nullif(current_setting('strata.snapshot_hist_schema'), '')",
-     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl") " AS acl"},
+     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl") " AS acl",
+     "n.oid", "ARRAY[]::oid[]"},
 
     {"SELECT 'extension', quote_ident(e.extname), e.extversion AS version, "
      "quote_ident(n.nspname) AS schema, " DESC("pg_extension", "e.oid", "0") " AS comment "
-     "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace",
-     ""},
+     "$K "
+     "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE true",
+     "",
+     "e.oid", "ARRAY[e.extnamespace]"},
 
     {"SELECT 'enum', " QN("n", "t.typname") ", (SELECT string_agg(quote_literal(e.enumlabel), ', ' "
      "ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels, "
      DESC("pg_type", "t.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND" NS("n")
      "AND" NOT_EXT("pg_type", "t.oid"),
-     TYPE_PRIV},
+     TYPE_PRIV,
+     "t.oid", "ARRAY[t.typnamespace]"},
 
     {"SELECT 'domain', " QN("n", "t.typname") ", format_type(t.typbasetype, t.typtypmod) AS type, "
      "CASE WHEN t.typcollation <> b.typcollation THEN " COLL("t.typcollation") " END AS collation, "
      "t.typnotnull::text AS \"not null\", pg_get_expr(t.typdefaultbin, 0) AS default, "
      DESC("pg_type", "t.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_type t JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_namespace n ON n.oid = t.typnamespace "
      "WHERE t.typtype = 'd' AND" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
-     TYPE_PRIV},
+     TYPE_PRIV,
+     "t.oid", "ARRAY[t.typnamespace, t.typbasetype, t.typcollation]"},
 
     {"SELECT 'composite', " QN("n", "t.typname") ", (SELECT string_agg(quote_ident(a.attname) || ' ' || "
      "format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
      "WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes, "
      DESC("pg_type", "t.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' "
      "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
-     TYPE_PRIV},
+     TYPE_PRIV,
+     "t.oid", "ARRAY[t.typnamespace, t.typrelid]"},
 
     {"SELECT 'range', " QN("n", "t.typname") ", format_type(r.rngsubtype, NULL) AS subtype, "
      DESC("pg_type", "t.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_type t JOIN pg_range r ON r.rngtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_type", "t.oid"),
-     TYPE_PRIV},
+     TYPE_PRIV,
+     "t.oid", "ARRAY[t.typnamespace, r.rngsubtype]"},
 
     {"SELECT 'sequence', " QN("n", "c.relname") ", format_type(s.seqtypid, NULL) AS type, "
      "s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, "
@@ -76,11 +88,13 @@ const sch_query sch_queries[] = {
      "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass "
      "AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) AS \"owned by\", "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_class", "c.oid")
      "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
      "AND d.objid = c.oid AND d.refobjid IS NOT DISTINCT FROM $H)",
-     REL_PRIV},
+     REL_PRIV,
+     "c.oid", "ARRAY[c.relnamespace] || ARRAY(SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid)"},
 
     {"SELECT 'table', " QN("n", "c.relname") ", CASE c.relkind WHEN 'p' THEN 'partitioned' "
      "WHEN 'f' THEN 'foreign' ELSE 'ordinary' END AS type, CASE c.relpersistence WHEN 'u' THEN 'unlogged' "
@@ -97,9 +111,11 @@ const sch_query sch_queries[] = {
      "ELSE 'index' END AS \"replica identity\", "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') "
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
-     REL_PRIV},
+     REL_PRIV,
+     "c.oid", "ARRAY[c.relnamespace] || ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid)"},
 
     {"SELECT 'column', " QN("n", "c.relname") " || '.' || quote_ident(a.attname), "
      QN("n", "c.relname") " AS table, "
@@ -111,12 +127,14 @@ const sch_query sch_queries[] = {
      "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity, "
      "CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated, "
      DESC("pg_class", "c.oid", "a.attnum") " AS comment $P "
+     "$K "
      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "JOIN pg_type t ON t.oid = a.atttypid "
      "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
      "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') "
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
-     ", " ACL("a.attacl") " AS acl"},
+     ", " ACL("a.attacl") " AS acl",
+     "c.oid", "ARRAY[c.relnamespace, a.atttypid, a.attcollation, d.oid]"},
 
     {"SELECT 'constraint', coalesce(" QN("tn", "tc.relname") ", " QN("n", "ty.typname") ") || '.' || "
      "quote_ident(co.conname), " QN("tn", "tc.relname") " AS table, "
@@ -126,33 +144,39 @@ const sch_query sch_queries[] = {
      "pg_get_constraintdef(co.oid) AS definition, co.convalidated::text AS validated, "
      "co.condeferrable::text AS deferrable, co.condeferred::text AS deferred, "
      DESC("pg_constraint", "co.oid", "0") " AS comment "
+     "$K "
      "FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace "
      "LEFT JOIN pg_type ty ON ty.oid = co.contypid LEFT JOIN pg_class tc ON tc.oid = co.conrelid "
      "LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
      "WHERE" NS("n") "AND co.conrelid IS DISTINCT FROM $H "
      "AND (co.conrelid <> 0 OR co.contypid <> 0) "
      "AND" NOT_EXT("pg_class", "co.conrelid") "AND" NOT_EXT("pg_type", "co.contypid"),
-     ""},
+     "",
+     "co.oid", "ARRAY[co.connamespace, co.conrelid, co.contypid, co.confrelid, co.conindid, tc.relnamespace]"},
 
     {"SELECT 'index', " QN("n", "ic.relname") ", " QN("tn", "tc.relname") " AS table, "
      "pg_get_indexdef(i.indexrelid) AS definition, i.indisunique::text AS unique, "
      "i.indisprimary::text AS primary, i.indisvalid::text AS valid, "
      "(i.indpred IS NOT NULL)::text AS partial, i.indisreplident::text AS \"replica identity\", "
      DESC("pg_class", "ic.oid", "0") " AS comment "
+     "$K "
      "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
      "JOIN pg_namespace n ON n.oid = ic.relnamespace JOIN pg_class tc ON tc.oid = i.indrelid "
      "JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
      "WHERE" NS("n") "AND i.indrelid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "i.indrelid"),
-     ""},
+     "",
+     "i.indexrelid", "ARRAY[ic.relnamespace, i.indrelid, tc.relnamespace]"},
 
     {"SELECT 'trigger', " TBL "t.tgrelid) || '.' || quote_ident(t.tgname), " TBL "t.tgrelid) AS table, "
      "pg_get_triggerdef(t.oid) AS definition, CASE t.tgenabled WHEN 'O' THEN 'enabled' "
      "WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled, "
      DESC("pg_trigger", "t.oid", "0") " AS comment "
+     "$K "
      "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE NOT t.tgisinternal AND" NS("n") "AND t.tgrelid IS DISTINCT FROM $H "
      "AND" NOT_EXT("pg_class", "t.tgrelid"),
-     ""},
+     "",
+     "t.oid", "ARRAY[c.relnamespace, t.tgrelid, t.tgfoid]"},
 
     {"SELECT 'policy', " TBL "p.polrelid) || '.' || quote_ident(p.polname), " TBL "p.polrelid) AS table, "
      "CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update' "
@@ -161,33 +185,41 @@ const sch_query sch_queries[] = {
      "ELSE quote_ident(pg_get_userbyid(o)) END AS r FROM unnest(p.polroles) o) rs) AS roles, "
      "pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS \"with check\", "
      DESC("pg_policy", "p.oid", "0") " AS comment "
+     "$K "
      "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
      "WHERE" NS("n") "AND p.polrelid IS DISTINCT FROM $H",
-     ""},
+     "",
+     "p.oid", "ARRAY[c.relnamespace, p.polrelid]"},
 
     {"SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, " QN("n", "c.relname") ", "
      "pg_get_viewdef(c.oid) AS definition, "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
      "AND" NS("n") "AND" NOT_EXT("pg_class", "c.oid"),
-     REL_PRIV},
+     REL_PRIV,
+     "c.oid", "ARRAY[c.relnamespace]"},
 
     {"SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, " QN("n", "p.proname")
      " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
      "pg_get_functiondef(p.oid) AS definition, " DESC("pg_proc", "p.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind <> 'a' "
      "AND" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl"},
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     "p.oid", "ARRAY[p.pronamespace]"},
 
     {"SELECT 'aggregate', " QN("n", "p.proname") " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
      "g.aggtransfn::regprocedure::text AS \"state function\", format_type(g.aggtranstype, NULL) AS \"state type\", "
      "NULLIF(g.aggfinalfn, 0)::regprocedure::text AS \"final function\", "
      "NULLIF(g.aggcombinefn, 0)::regprocedure::text AS \"combine function\", g.agginitval AS \"initial value\", "
      "g.aggkind::text AS \"aggregate kind\", " DESC("pg_proc", "p.oid", "0") " AS comment $P "
+     "$K "
      "FROM pg_proc p JOIN pg_aggregate g ON g.aggfnoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl"},
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     "p.oid", "ARRAY[p.pronamespace, g.aggtransfn, g.aggfinalfn, g.aggcombinefn]"},
 };
 
 const int sch_nqueries = (int)(sizeof sch_queries / sizeof sch_queries[0]);

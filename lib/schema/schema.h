@@ -22,6 +22,11 @@ typedef struct sch_obj {
     char *name;
     sch_prop *props;
     size_t nprops, cap;
+    /* Keyed snapshots only (change tracking, track.c), else 0 / none: the
+     * oid the object is read back by and the oids its text depends on. */
+    uint32_t key;
+    uint32_t *refs;
+    size_t nrefs;
 } sch_obj;
 
 struct strata_schema {
@@ -53,6 +58,26 @@ int sch_parse_json(strata_schema *sc, const char *text, size_t len, sbuf *err);
 
 /* snapshot.c: what the scratch check and roundtrip use internally. */
 int sch_snapshot(strata *s, int32_t flags, strata_schema **out);
+/* A snapshot whose objects carry their key and refs (SCH_KEYED), or only the
+ * objects whose key is in @keys, an array literal "{oid,...}" (SCH_SUBSET,
+ * through the statements SCH_PREPARE prepared on the connection, named
+ * strata_rt_q<N>; SCH_PREPARE gives an empty snapshot). */
+enum { SCH_PLAIN, SCH_KEYED, SCH_SUBSET, SCH_PREPARE };
+int sch_snapshot_mode(strata *s, int mode, const char *keys, strata_schema **out);
+/* The general form: @head, @nhead statements (each ending in ";\n"), runs
+ * first in the same round trip and implicit transaction; the result of
+ * the last is handed over in @head_result (the caller PQclear()s it).
+ * @keys NULL: the head sets strata.snapshot_keys. */
+typedef struct sch_read {
+    int mode;
+    const char *keys;
+    const char *head;
+    int nhead;
+    PGresult *head_result;
+} sch_read;
+int sch_snapshot_read(strata *s, sch_read *rd, strata_schema **out);
+/* Frees the strings of @o (not @o itself). */
+void sch_obj_clear(sch_obj *o);
 /* True when @sc holds only what a database fresh from template0 holds. */
 bool sch_is_empty(const strata_schema *sc);
 

@@ -4,12 +4,14 @@
  *    comment; every tenth a trigger, a view and a function), best of ROUNDS,
  *    and the server round trips of one snapshot (libpq protocol trace).
  * 2. strata_verify_roundtrip over M migrations against plain up + down of
- *    the same set (strata_apply, then strata_revert of everything).
- * Usage: bench-schema [N [M [ROUNDS]]] (defaults 300, 300, 5). */
+ *    the same set (strata_apply, then strata_revert of everything), in
+ *    RT_ROUNDS alternating pairs, each on new databases.
+ * Usage: bench-schema [N [M [ROUNDS [RT_ROUNDS]]]] (defaults 300, 300, 5, 3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../harness.h"
@@ -24,9 +26,10 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A new database; its conninfo, valid until the next call. */
 static const char *db_new(int k)
 {
-    static char dsn[8][512];
+    static char dsn[512];
     char sql[128];
     PGconn *c = PQconnectdb(test_admin_dsn());
     snprintf(sql, sizeof sql, "CREATE DATABASE bench_schema_%d_%d", (int)getpid(), k);
@@ -37,8 +40,8 @@ static const char *db_new(int k)
     }
     PQclear(r);
     PQfinish(c);
-    snprintf(dsn[k], sizeof dsn[k], "%s dbname=bench_schema_%d_%d", test_admin_dsn(), (int)getpid(), k);
-    return dsn[k];
+    snprintf(dsn, sizeof dsn, "%s dbname=bench_schema_%d_%d", test_admin_dsn(), (int)getpid(), k);
+    return dsn;
 }
 
 static char *table_sql(int i)
@@ -135,34 +138,100 @@ static void bench_snapshot(strata_migration_def *defs, int n, int rounds)
     strata_free(text);
 }
 
-static void bench_roundtrip(strata_migration_def *defs, int m)
+/* Wall time, and CPU time of the client and of its server backend: on a
+ * shared machine the wall time depends on the load, the CPU time much less. */
+typedef struct cost {
+    double wall, cpu;
+} cost;
+
+static double backend_cpu_s(int pid)
+{
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof buf, f)) {
+        const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+        if (p)
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    }
+    fclose(f);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double client_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static strata *open_on(strata_migration_def *defs, int m, int k, PGconn **c)
 {
     strata *s = NULL;
+    *c = PQconnectdb(db_new(k));
+    if (PQstatus(*c) != CONNECTION_OK || strata_open_conn(&s, *c) || strata_add_migrations(s, defs, (size_t)m))
+        die(s, "setup");
+    return s;
+}
+
+static cost run(strata_migration_def *defs, int m, int k, bool roundtrip)
+{
+    PGconn *c;
+    strata *s = open_on(defs, m, k, &c);
     strata_roundtrip_report *r = NULL;
-    double t0, plain, rt;
-    if (strata_open(&s, db_new(2)) || strata_add_migrations(s, defs, (size_t)m))
-        die(s, "setup");
-    t0 = now_s();
-    if (strata_apply(s, STRATA_LATEST) || strata_revert(s, STRATA_BEFORE_FIRST))
-        die(s, "up + down");
-    plain = now_s() - t0;
-    strata_close(s);
-    if (strata_open(&s, db_new(3)) || strata_add_migrations(s, defs, (size_t)m))
-        die(s, "setup");
-    t0 = now_s();
-    if (strata_verify_roundtrip(s, 0, &r))
-        die(s, "roundtrip");
-    rt = now_s() - t0;
-    printf("roundtrip of %d migrations: %.2f s (%zu checked, %zu failing); plain up + down %.2f s; "
-           "ratio %.2fx\n", m, rt, strata_roundtrip_count(r), strata_roundtrip_failures(r), plain, rt / plain);
+    int pid = PQbackendPID(c);
+    double w0 = now_s(), c0 = client_cpu_s(), b0 = backend_cpu_s(pid);
+    if (roundtrip ? strata_verify_roundtrip(s, 0, &r)
+                  : strata_apply(s, STRATA_LATEST) || strata_revert(s, STRATA_BEFORE_FIRST))
+        die(s, roundtrip ? "roundtrip" : "up + down");
+    cost x = {now_s() - w0, client_cpu_s() - c0 + backend_cpu_s(pid) - b0};
+    if (roundtrip && (strata_roundtrip_count(r) != (size_t)m || strata_roundtrip_failures(r) != 0)) {
+        fprintf(stderr, "roundtrip: %zu checked, %zu failing\n", strata_roundtrip_count(r),
+                strata_roundtrip_failures(r));
+        exit(1);
+    }
     strata_roundtrip_report_free(r);
     strata_close(s);
+    PQfinish(c);
+    return x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Plain up + down and the roundtrip, alternating, so that a load that comes
+ * and goes on a shared machine weighs on both; the ratio of each pair, and
+ * their median, in wall time and in CPU time (client + server backend). */
+static void bench_roundtrip(strata_migration_def *defs, int m, int rounds)
+{
+    double ratio[16], cpu_ratio[16];
+    if (rounds > 16)
+        rounds = 16;
+    for (int i = 0; i < rounds; i++) {
+        cost plain = run(defs, m, 2 + 2 * i, false), rt = run(defs, m, 3 + 2 * i, true);
+        ratio[i] = rt.wall / plain.wall;
+        cpu_ratio[i] = rt.cpu / plain.cpu;
+        printf("roundtrip of %d migrations: %.2f s (cpu %.2f s); plain up + down %.2f s (cpu %.2f s); "
+               "ratio %.2fx (cpu %.2fx)\n", m, rt.wall, rt.cpu, plain.wall, plain.cpu, ratio[i], cpu_ratio[i]);
+    }
+    qsort(ratio, (size_t)rounds, sizeof *ratio, cmp_double);
+    qsort(cpu_ratio, (size_t)rounds, sizeof *cpu_ratio, cmp_double);
+    printf("roundtrip / plain up + down, median of %d: %.2fx (cpu %.2fx)\n", rounds, ratio[rounds / 2],
+           cpu_ratio[rounds / 2]);
 }
 
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 300, m = argc > 2 ? atoi(argv[2]) : 300;
     int rounds = argc > 3 ? atoi(argv[3]) : 5, max = n > m ? n : m;
+    int rt_rounds = argc > 4 ? atoi(argv[4]) : 3;
     strata_migration_def *defs = calloc((size_t)max, sizeof *defs);
     int rc = harness_start();
     harness_tmp_init();
@@ -172,7 +241,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < max; i++)
         defs[i] = (strata_migration_def){i + 1, "table", table_sql(i + 1), drop_sql(i + 1)};
     bench_snapshot(defs, n, rounds);
-    bench_roundtrip(defs, m);
+    bench_roundtrip(defs, m, rt_rounds);
     for (int i = 0; i < max; i++) {
         free((char *)defs[i].up_sql);
         free((char *)defs[i].down_sql);
