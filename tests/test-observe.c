@@ -112,14 +112,164 @@ START_TEST(failure_names_statement_line_and_rolls_back)
 }
 END_TEST
 
-START_TEST(no_transaction_runs_unobserved_with_warning)
+/* The OBSERVED line of statement/batch @idx (0: the held summary), or NULL. */
+static const char *entry(const observed *o, int idx)
+{
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%d|", idx);
+    for (int i = 0; i < o->n; i++)
+        if (strncmp(o->lines[i], prefix, strlen(prefix)) == 0)
+            return o->lines[i];
+    return NULL;
+}
+
+START_TEST(concurrent_index_sampled_from_second_connection)
 {
     observed o;
     test_db_new();
-    test_sql("CREATE TABLE t (id int)");
-    strata_close(observed_run(&o, "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"));
-    ck_assert_int_ge(o.warnings, 1);
-    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 't_id'"), 1);
+    /* big enough that the build outlasts many 5 ms samples */
+    test_sql("CREATE TABLE \"Big\" (id int, v text); INSERT INTO \"Big\" SELECT g, md5(g::text) FROM "
+             "generate_series(1, 200000) g");
+    strata_close(observed_run(&o, "-- strata:no-transaction\n\nCREATE INDEX CONCURRENTLY big_v ON \"Big\" (v);\n"));
+    ck_assert_int_eq(o.warnings, 0);
+    const char *e = entry(&o, 1);
+    ck_assert_msg(e && strstr(e, "\"line\":3,"), "%s", e ? e : "no entry");
+    ck_assert_msg(strstr(e, "{\"relation\":\"\\\"Big\\\"\",\"mode\":\"ShareUpdateExclusiveLock\"}"), "%s", e);
+    ck_assert_msg(!strstr(e, "\"AccessExclusiveLock\""), "%s", e);
+    ck_assert_msg(!strstr(e, "\"ShareLock\""), "%s", e);
+    ck_assert_msg(strstr(e, "\"rewrote\":[]"), "%s", e);
+    /* the runner's own progress row on the history table is not the migration's */
+    ck_assert_msg(!strstr(e, "strata_history"), "%s", e);
+    ck_assert_msg(entry(&o, 0) && strstr(entry(&o, 0), "ShareUpdateExclusiveLock"), "%s", o.lines[1]);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_index WHERE indexrelid = 'big_v'::regclass "
+                                     "AND indisvalid"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1 AND "
+                                     "state = 'applied' AND statements_done = 1"), 1);
+}
+END_TEST
+
+START_TEST(no_transaction_statements_each_reported)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, n int); INSERT INTO t SELECT g, g FROM generate_series(1, 100000) g");
+    strata_close(observed_run(&o, "-- strata:no-transaction\nALTER TABLE t ALTER COLUMN n TYPE bigint;\n"
+                                  "\n\f-- \u00e9t\u00e9\nUPDATE t SET n = n + 1\n  WHERE id <= 7;\n"));
+    ck_assert_int_eq(o.n, 3); /* two statements, then the held summary */
+    const char *a = entry(&o, 1), *b = entry(&o, 2);
+    ck_assert_msg(a && strstr(a, "\"line\":2,"), "%s", a ? a : "no entry");
+    ck_assert_msg(strstr(a, "{\"relation\":\"t\",\"mode\":\"AccessExclusiveLock\"}"), "%s", a);
+    ck_assert_msg(strstr(a, "\"rewrote\":[\"t\""), "%s", a);
+    ck_assert_msg(b && strstr(b, "2|7|{\"line\":5,") == b, "%s", b ? b : "no entry");
+    /* however quick, read inside its implicit transaction */
+    ck_assert_msg(strstr(b, "{\"relation\":\"t\",\"mode\":\"RowExclusiveLock\"}"), "%s", b);
+    ck_assert_msg(!strstr(b, "strata_history"), "%s", b);
+    ck_assert_msg(strstr(b, "\"rewrote\":[]"), "%s", b);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 1 "
+                                     "AND state = 'applied'"), 2);
+}
+END_TEST
+
+/* Observing changes nothing the runner records: the failed statement
+ * leaves the same dirty row as without observe. */
+START_TEST(no_transaction_failure_keeps_dirty_row)
+{
+    strata_migration_def def = {1, "m", "-- strata:no-transaction\nCREATE TABLE x (id int);\n"
+                                        "INSERT INTO x VALUES (1);\nINSERT INTO nope VALUES (1);\n"
+                                        "CREATE TABLE never (id int);\n", NULL};
+    for (int observe = 0; observe < 2; observe++) {
+        observed o = {0};
+        test_db_new();
+        strata *s = test_open();
+        ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+        strata_set_observe(s, observe);
+        strata_set_event_callback(s, collect, &o);
+        ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+        ck_assert_msg(strstr(strata_errmsg(s), "1_m:4:13: relation \"nope\" does not exist"), "%s",
+                      strata_errmsg(s));
+        ck_assert_msg(strstr(strata_errmsg(s), "statement 3 of 4 failed, 2 completed"), "%s",
+                      strata_errmsg(s));
+        strata_close(s);
+        ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1 AND "
+                                         "state = 'dirty' AND statements_done = 2 AND failed_statement = 3"), 1);
+        ck_assert_int_eq(test_query_long("SELECT count(*) FROM x"), 1);
+        ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'never'"), 0);
+        if (observe) {
+            ck_assert_msg(entry(&o, 1) && strstr(entry(&o, 1), "\"line\":2,"), "%s", o.lines[0]);
+            ck_assert_msg(entry(&o, 2) && strstr(entry(&o, 2), "2|1|{\"line\":3,"), "%s", o.lines[1]);
+            ck_assert_ptr_null(entry(&o, 3));
+        } else {
+            ck_assert_int_eq(o.n, 0);
+        }
+    }
+}
+END_TEST
+
+/* A statement waiting for its lock: seen waiting, then granted. */
+START_TEST(no_transaction_wait_reported)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE busy (id int)");
+    PGconn *holder = test_connect();
+    ck_assert_int_eq(PQsendQuery(holder, "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(0.6); COMMIT;"), 1);
+    for (int i = 0; i < 200 && test_query_long("SELECT count(*) FROM pg_locks WHERE relation = 'busy'::regclass") == 0; i++)
+        usleep(10000);
+    strata_migration_def def = {1, "m", "-- strata:no-transaction\n-- strata:lock-timeout 10s\n"
+                                        "ALTER TABLE busy ADD COLUMN c int;\n", NULL};
+    strata *s = test_open();
+    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    strata_set_event_callback(s, collect, &o);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    strata_close(s);
+    PGresult *r;
+    while ((r = PQgetResult(holder)) != NULL)
+        PQclear(r);
+    PQfinish(holder);
+    const char *e = entry(&o, 1);
+    ck_assert_msg(e && strstr(e, "\"waited\":[{\"relation\":\"busy\",\"mode\":\"AccessExclusiveLock\"}]"),
+                  "%s", e ? e : "no entry");
+    ck_assert_msg(strstr(e, "\"locks\":[{\"relation\":\"busy\",\"mode\":\"AccessExclusiveLock\"}"), "%s", e);
+}
+END_TEST
+
+START_TEST(batch_reported_per_batch)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, done bool NOT NULL DEFAULT false); "
+             "INSERT INTO t SELECT generate_series(1, 10)");
+    strata_close(observed_run(&o, "-- strata:batch\n\nUPDATE t SET done = true WHERE id IN "
+                                  "(SELECT id FROM t WHERE NOT done ORDER BY id LIMIT 3);\n"));
+    /* 10 rows by 3: batches of 3, 3, 3, 1, then the 0-row run that ends it */
+    static const int rows[] = {3, 3, 3, 1, 0};
+    for (int b = 1; b <= 5; b++) {
+        char want[64];
+        const char *e = entry(&o, b);
+        snprintf(want, sizeof want, "%d|%d|{\"batch\":%d,\"line\":3,", b, rows[b - 1], b);
+        ck_assert_msg(e && strstr(e, want) == e, "batch %d: %s", b, e ? e : "no entry");
+        ck_assert_msg(strstr(e, "{\"relation\":\"t\",\"mode\":\"RowExclusiveLock\"}"), "%s", e);
+        ck_assert_msg(!strstr(e, "strata_history"), "%s", e);
+    }
+    ck_assert_ptr_null(entry(&o, 6));
+    ck_assert_msg(entry(&o, 0) && strstr(entry(&o, 0), "RowExclusiveLock"), "no held summary");
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM t WHERE done"), 10);
+    ck_assert_int_eq(test_query_long("SELECT statements_done FROM strata_history WHERE version = 1 "
+                                     "AND state = 'applied'"), 5);
+}
+END_TEST
+
+/* A migration with its own BEGIN/COMMIT cannot be observed: said, not skipped silently. */
+START_TEST(self_managed_runs_unobserved_with_warning)
+{
+    observed o;
+    test_db_new();
+    strata_close(observed_run(&o, "BEGIN;\nCREATE TABLE s (id int);\nCOMMIT;\n"));
+    ck_assert_int_eq(o.warnings, 1);
+    ck_assert_int_eq(o.n, 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 's'"), 1);
 }
 END_TEST
 
@@ -166,7 +316,12 @@ Suite *test_suite(void)
     tcase_add_test(tc, type_change_reports_rewrite);
     tcase_add_test(tc, weak_lock_reported_by_mode);
     tcase_add_test(tc, failure_names_statement_line_and_rolls_back);
-    tcase_add_test(tc, no_transaction_runs_unobserved_with_warning);
+    tcase_add_test(tc, concurrent_index_sampled_from_second_connection);
+    tcase_add_test(tc, no_transaction_statements_each_reported);
+    tcase_add_test(tc, no_transaction_failure_keeps_dirty_row);
+    tcase_add_test(tc, no_transaction_wait_reported);
+    tcase_add_test(tc, batch_reported_per_batch);
+    tcase_add_test(tc, self_managed_runs_unobserved_with_warning);
     tcase_add_test(tc, lock_timeout_retried_from_the_start);
     suite_add_tcase(s, tc);
     return s;
