@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "observe.h"
+#include "observe_lint.h"
 #include "observe_report.h"
 
 #define OBSERVE_SQL OBSERVE_LOCKS_SQL ";\n" OBSERVE_FILES_SQL
@@ -26,6 +27,7 @@ typedef struct observer {
     held_lock *locks;
     size_t nlocks;
     relfiles files;
+    size_t rewrites; /* by the last statement */
 } observer;
 
 static void observer_clear(observer *o)
@@ -87,7 +89,7 @@ static int observe_now(strata *s, observer *o, sbuf *json)
     sbuf_init(&ignore);
     if (rc == STRATA_OK && l.n == 2) {
         if (!take_locks(o, l.items[0], now_ms(), json ? json : &ignore) ||
-            !relfiles_update(&o->files, l.items[1], json ? json : &ignore))
+            !relfiles_update(&o->files, l.items[1], json ? json : &ignore, &o->rewrites))
             rc = set_error(s, STRATA_ENOMEM, "out of memory");
     } else if (rc == STRATA_OK) {
         rc = set_error(s, STRATA_ERROR, "observe: unexpected reply to the lock query");
@@ -161,10 +163,28 @@ static void emit_held(strata *s, const migration *m, const observer *o, int64_t 
     sbuf_free(&json);
 }
 
+/* Lint against what statement @i did: every lock the transaction holds by
+ * now counts (an earlier statement's lock is held while this one runs). */
+static void judge(const observer *o, const obs_lint *lint, const migration *m,
+                  const stmt_list *sl, int32_t i, sbuf *json)
+{
+    const char **modes = calloc(o->nlocks + 1, sizeof *modes);
+    int32_t end = i + 1 < sl->n ? observe_line_of(m, sl->items[i + 1].offset) : INT32_MAX;
+    if (!modes) {
+        json->oom = true;
+        return;
+    }
+    for (size_t k = 0; k < o->nlocks; k++)
+        modes[k] = o->locks[k].mode;
+    observe_lint_judge(lint, observe_line_of(m, sl->items[i].offset), end, true, modes,
+                       o->nlocks, o->rewrites, json);
+    free(modes);
+}
+
 /* One attempt: BEGIN, settings, baseline, the statements observed, the
  * history row, COMMIT. *retry is set when a lock_timeout may be retried. */
-static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl, int attempt,
-                        bool *retry)
+static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl,
+                        const obs_lint *lint, int attempt, bool *retry)
 {
     strata *s = rc->s;
     observer o = {0};
@@ -198,6 +218,8 @@ static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl, in
         sbuf_init(&json);
         sbuf_printf(&json, "{\"line\":%d,", (int)observe_line_of(m, sl->items[i].offset));
         res = observe_now(s, &o, &json);
+        if (res == STRATA_OK)
+            judge(&o, lint, m, sl, i, &json);
         sbuf_puts(&json, "}");
         if (res == STRATA_OK && !json.oom)
             observe_emit(s, m, i + 1, ms, rows, json.data);
@@ -241,13 +263,16 @@ int run_migration_observed(run_ctx *rc, const migration *m)
         return res;
     }
     sbuf_free(&err);
+    obs_lint lint;
+    observe_lint_load(s, m, &lint);
     for (int attempt = 0;; attempt++) {
         bool retry;
-        res = attempt_once(rc, m, &sl, attempt, &retry);
+        res = attempt_once(rc, m, &sl, &lint, attempt, &retry);
         if (res == STRATA_OK || !retry)
             break;
         clear_error(s);
     }
+    observe_lint_clear(&lint);
     stmt_list_free(&sl);
     return res;
 }

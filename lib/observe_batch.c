@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "observe.h"
+#include "observe_lint.h"
 #include "observe_report.h"
 #include "run_batch.h"
 
@@ -13,6 +14,7 @@ typedef struct batch_observer {
     strata *s;
     const migration *m;
     int32_t line;
+    obs_lint lint;
     held_list held;
 } batch_observer;
 
@@ -24,11 +26,21 @@ static void batch_done(void *arg, int32_t batch, int64_t rows, int64_t ms, const
     sbuf json;
     sbuf_init(&json);
     sbuf_printf(&json, "{\"batch\":%d,\"line\":%d,\"locks\":[", (int)batch, (int)o->line);
-    for (int i = 0; after && i < PQntuples(after); i++) {
+    int n = after ? PQntuples(after) : 0;
+    const char **modes = calloc((size_t)n + 1, sizeof *modes);
+    for (int i = 0; i < n; i++) {
         lock_json(&json, i == 0, PQgetvalue(after, i, 0), PQgetvalue(after, i, 1));
         held_note(&o->held, PQgetvalue(after, i, 0), PQgetvalue(after, i, 1), ms);
+        if (modes)
+            modes[i] = PQgetvalue(after, i, 1);
     }
-    sbuf_puts(&json, "],\"rewrote\":[]}");
+    sbuf_puts(&json, "],\"rewrote\":[]");
+    if (modes)
+        observe_lint_judge(&o->lint, o->line, INT32_MAX, after != NULL, modes, (size_t)n, 0, &json);
+    else
+        json.oom = true;
+    free(modes);
+    sbuf_puts(&json, "}");
     if (!json.oom)
         observe_emit(o->s, o->m, batch, ms, rows, json.data);
     sbuf_free(&json);
@@ -50,9 +62,11 @@ static int32_t statement_line(const migration *m)
 
 int run_batch_observed(run_ctx *rc, const migration *m)
 {
-    batch_observer o = {rc->s, m, statement_line(m), {0}};
+    batch_observer o = {rc->s, m, statement_line(m), {0}, {0}};
     batch_hook h = {OBSERVE_LOCKS_SQL, batch_done, &o};
+    observe_lint_load(rc->s, m, &o.lint);
     int res = run_migration_batch_hooked(rc, m, &h);
+    observe_lint_clear(&o.lint);
     held_emit(rc->s, m, &o.held); /* the longest batch held each lock */
     held_clear(&o.held);
     return res;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "observe.h"
+#include "observe_lint.h"
 #include "observe_report.h"
 #include "observe_sample.h"
 #include "run_notx.h"
@@ -19,6 +20,8 @@ typedef struct notx_observer {
     lock_sampler ls;
     char *own_sql; /* the statement's locks, read inside its implicit transaction */
     relfiles files;
+    size_t rewrites; /* by the last statement */
+    obs_lint lint;
     held_list held;
     bool warned;
 } notx_observer;
@@ -70,8 +73,9 @@ static void snapshot_files(strata *s, notx_observer *o, sbuf *json)
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         warn_once(s, o, "reading pg_class", PQerrorMessage(o->ls.conn));
         o->files.known = false;
+        o->rewrites = 0;
         sbuf_puts(json ? json : &ignore, "\"rewrote\":[]");
-    } else if (!relfiles_update(&o->files, r, json ? json : &ignore)) {
+    } else if (!relfiles_update(&o->files, r, json ? json : &ignore, &o->rewrites)) {
         json = json ? json : &ignore;
         json->oom = true;
     }
@@ -79,7 +83,27 @@ static void snapshot_files(strata *s, notx_observer *o, sbuf *json)
     sbuf_free(&ignore);
 }
 
-static void report(strata *s, notx_observer *o, int32_t idx, int64_t ms, const pgres_list *l)
+/* Lint against statement @idx: its locks count only when read inside its
+ * transaction (@exact); samples may miss a short one. */
+static void judge(notx_observer *o, int32_t idx, bool exact, sbuf *json)
+{
+    const char **modes = calloc(o->ls.n + 1, sizeof *modes);
+    size_t n = 0;
+    int32_t end = idx + 1 < o->sl.n ? observe_line_of(o->m, o->sl.items[idx + 1].offset) : INT32_MAX;
+    if (!modes) {
+        json->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < o->ls.n; i++)
+        if (o->ls.locks[i].granted)
+            modes[n++] = o->ls.locks[i].mode;
+    observe_lint_judge(&o->lint, observe_line_of(o->m, o->sl.items[idx].offset), end, exact,
+                       modes, n, o->rewrites, json);
+    free(modes);
+}
+
+static void report(strata *s, notx_observer *o, int32_t idx, bool exact, int64_t ms,
+                   const pgres_list *l)
 {
     const char *t = l->n ? PQcmdTuples(l->items[0]) : "";
     sbuf json;
@@ -92,6 +116,7 @@ static void report(strata *s, notx_observer *o, int32_t idx, int64_t ms, const p
     sbuf_printf(&json, "{\"line\":%d,", (int)observe_line_of(o->m, o->sl.items[idx].offset));
     locks_json(o, &json);
     snapshot_files(s, o, &json);
+    judge(o, idx, exact, &json);
     sbuf_printf(&json, ",\"samples\":%d}", o->ls.samples);
     if (!json.oom)
         observe_emit(s, o->m, idx + 1, ms, *t ? strtoll(t, NULL, 10) : -1, json.data);
@@ -126,11 +151,11 @@ static int observed_exec(void *arg, strata *s, const char *sql, int32_t idx, boo
     }
     rc = pg_exec(s, own ? own : sql, out);
     sampler_stop(&o->ls);
-    free(own);
     if (rc == STRATA_OK && own && out->n > 1)
         sampler_take(&o->ls, out->items[out->n - 1]);
     if (rc == STRATA_OK && idx < o->sl.n)
-        report(s, o, idx, now_ms() - t0, out);
+        report(s, o, idx, own != NULL, now_ms() - t0, out);
+    free(own);
     return rc;
 }
 
@@ -149,6 +174,7 @@ static int prepare(strata *s, notx_observer *o)
     if (!o->own_sql)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     snapshot_files(s, o, NULL);
+    observe_lint_load(s, o->m, &o->lint);
     return STRATA_OK;
 }
 
@@ -175,6 +201,7 @@ int run_notx_observed(run_ctx *rc, const migration *m, int32_t start)
     }
     sampler_close(&o.ls);
     free(o.own_sql);
+    observe_lint_clear(&o.lint);
     relfiles_clear(&o.files);
     held_clear(&o.held);
     stmt_list_free(&o.sl);

@@ -21,10 +21,11 @@ static const relfile *file_of(const relfiles *f, int64_t oid)
     return NULL;
 }
 
-bool relfiles_update(relfiles *f, const PGresult *r, sbuf *json)
+bool relfiles_update(relfiles *f, const PGresult *r, sbuf *json, size_t *nrewrote)
 {
     int n = PQntuples(r);
     bool first = true;
+    size_t count = 0;
     relfile *next = malloc(((size_t)n + 1) * sizeof *next);
     if (!next)
         return false;
@@ -38,8 +39,11 @@ bool relfiles_update(relfiles *f, const PGresult *r, sbuf *json)
                 sbuf_puts(json, ",");
             sbuf_json_string(json, PQgetvalue(r, i, 2));
             first = false;
+            count++;
         }
     }
+    if (nrewrote)
+        *nrewrote = count;
     sbuf_puts(json, "]");
     free(f->items);
     f->items = next;

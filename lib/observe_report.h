@@ -29,8 +29,9 @@ typedef struct relfiles {
 
 /* Takes @r (OBSERVE_FILES_SQL) as the new snapshot, appending to @json
  * "\"rewrote\":[...]" the relations whose relfilenode changed since the
- * last one. False when out of memory. */
-bool relfiles_update(relfiles *f, const PGresult *r, sbuf *json);
+ * last one, and counting them in *@nrewrote (may be NULL). False when out
+ * of memory. */
+bool relfiles_update(relfiles *f, const PGresult *r, sbuf *json, size_t *nrewrote);
 void relfiles_clear(relfiles *f);
 
 /* The longest time each (relation, mode) was seen held. */

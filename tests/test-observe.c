@@ -145,6 +145,7 @@ START_TEST(concurrent_index_sampled_from_second_connection)
     ck_assert_msg(strstr(e, "\"rewrote\":[]"), "%s", e);
     /* the runner's own progress row on the history table is not the migration's */
     ck_assert_msg(!strstr(e, "strata_history"), "%s", e);
+    ck_assert_msg(!strstr(e, "\"lint\""), "lint agrees: %s", e);
     ck_assert_msg(entry(&o, 0) && strstr(entry(&o, 0), "ShareUpdateExclusiveLock"), "%s", o.lines[1]);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_index WHERE indexrelid = 'big_v'::regclass "
                                      "AND indisvalid"), 1);
@@ -257,6 +258,7 @@ START_TEST(batch_reported_per_batch)
         ck_assert_msg(e && strstr(e, want) == e, "batch %d: %s", b, e ? e : "no entry");
         ck_assert_msg(strstr(e, "{\"relation\":\"t\",\"mode\":\"RowExclusiveLock\"}"), "%s", e);
         ck_assert_msg(!strstr(e, "strata_history"), "%s", e);
+        ck_assert_msg(!strstr(e, "\"lint\""), "lint agrees: %s", e);
     }
     ck_assert_ptr_null(entry(&o, 6));
     ck_assert_msg(entry(&o, 0) && strstr(entry(&o, 0), "RowExclusiveLock"), "no held summary");
@@ -275,6 +277,36 @@ START_TEST(self_managed_runs_unobserved_with_warning)
     ck_assert_int_eq(o.warnings, 1);
     ck_assert_int_eq(o.n, 0);
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 's'"), 1);
+}
+END_TEST
+
+/* Where the run contradicts lint, the statement's entry says so. */
+START_TEST(lint_contradictions_reported)
+{
+    observed o;
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, n int); INSERT INTO t SELECT g, g FROM generate_series(1, 100) g");
+    /* lint reports no rewrite for SET UNLOGGED; it rewrites */
+    strata_close(observed_run(&o, "ALTER TABLE t SET UNLOGGED;\n"));
+    ck_assert_msg(strstr(o.lines[0], "\"rewrote\":[\"t\",\"t_pkey\"],\"lint\":[{\"rule\":null,\"said\":\"no "
+                                     "rewrite\",\"observed\":\"rewrite\"}]}"), "%s", o.lines[0]);
+    /* the same through the no-transaction runner */
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, n int)");
+    strata_close(observed_run(&o, "-- strata:no-transaction\nALTER TABLE t SET UNLOGGED;\n"));
+    ck_assert_msg(strstr(o.lines[0], "\"lint\":[{\"rule\":null,\"said\":\"no rewrite\",\"observed\":\"rewrite\"}]"),
+                  "%s", o.lines[0]);
+    /* lint says DROP INDEX takes ACCESS EXCLUSIVE; an index that is not there takes nothing */
+    test_db_new();
+    strata_close(observed_run(&o, "SELECT 1;\nDROP INDEX IF EXISTS nope;\n"));
+    ck_assert_msg(strstr(o.lines[1], "\"lint\":[{\"rule\":\"drop-index-not-concurrent\",\"said\":"
+                                     "\"AccessExclusiveLock\",\"observed\":\"not taken\"}]"), "%s", o.lines[1]);
+    ck_assert_msg(!strstr(o.lines[0], "\"lint\""), "%s", o.lines[0]);
+    /* agreement says nothing: a type change lint calls a rewrite, that rewrote */
+    test_db_new();
+    test_sql("CREATE TABLE t (id int primary key, n int)");
+    strata_close(observed_run(&o, "ALTER TABLE t ALTER COLUMN n TYPE bigint;\n"));
+    ck_assert_msg(strstr(o.lines[0], "\"rewrote\":[\"t\"") && !strstr(o.lines[0], "\"lint\""), "%s", o.lines[0]);
 }
 END_TEST
 
@@ -338,6 +370,16 @@ START_TEST(cli_reports_no_transaction_and_batches)
     ck_assert_msg(strstr(out, "== 2 fill: 4 batch run(s) observed") && strstr(out, "  batch 4 "), "%s", out);
     ck_assert_msg(strstr(out, "strongest lock: t RowExclusiveLock, held") && strstr(out, "in the longest batch"),
                   "%s", out);
+    ck_assert_msg(!strstr(out, "LINT DISAGREES"), "%s", out);
+    /* a contradiction of lint, in both forms */
+    test_write(dir, "3_unlogged.up.sql", "ALTER TABLE t SET UNLOGGED;\n");
+    ck_assert_int_eq(cli_observe(dir, false, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "REWROTE: t, t_pkey, t_done\n    LINT DISAGREES: no finding said no rewrite, the run: "
+                              "rewrite (a lint bug to fix or a finding to explain)"), "%s", out);
+    test_write(dir, "4_logged.up.sql", "ALTER TABLE t SET LOGGED;\n");
+    ck_assert_int_eq(cli_observe(dir, true, out, sizeof out), 0);
+    json_check(out, "d[0]['statements'][0]['lint'] == [{'rule': None, 'said': 'no rewrite', "
+                    "'observed': 'rewrite'}]");
     test_rmrf(dir);
     free(dir);
 }
@@ -393,6 +435,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, batch_reported_per_batch);
     tcase_add_test(tc, self_managed_runs_unobserved_with_warning);
     tcase_add_test(tc, cli_reports_no_transaction_and_batches);
+    tcase_add_test(tc, lint_contradictions_reported);
     tcase_add_test(tc, lock_timeout_retried_from_the_start);
     suite_add_tcase(s, tc);
     return s;

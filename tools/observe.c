@@ -144,6 +144,10 @@ static void json_stmt(jw *w, const obs_stmt *s)
     pass(w, jv_get(&s->data, "locks"));
     jw_key(w, "rewrote");
     pass(w, jv_get(&s->data, "rewrote"));
+    if (jv_get(&s->data, "lint")) { /* only where the run contradicts lint */
+        jw_key(w, "lint");
+        pass(w, jv_get(&s->data, "lint"));
+    }
     jw_obj_end(w);
 }
 
@@ -208,6 +212,19 @@ static void text_locks(FILE *f, const jv *locks, const char *label)
                 str_of(&locks->items[i], "mode"));
 }
 
+/* Where the run contradicts lint: a lint bug to fix or a finding to explain. */
+static void text_lint(FILE *f, const jv *lint)
+{
+    for (size_t i = 0; lint && i < lint->n; i++) {
+        const jv *rule = jv_get(&lint->items[i], "rule");
+        fprintf(f, "    LINT DISAGREES: %s%s said %s, the run: %s (a lint bug to fix or a finding "
+                   "to explain)\n",
+                rule && rule->type == JV_STR ? "rule " : "no finding",
+                rule && rule->type == JV_STR ? rule->str : "", str_of(&lint->items[i], "said"),
+                str_of(&lint->items[i], "observed"));
+    }
+}
+
 static void text_stmt(FILE *f, const obs_stmt *s)
 {
     const jv *rew = jv_get(&s->data, "rewrote");
@@ -221,6 +238,7 @@ static void text_stmt(FILE *f, const obs_stmt *s)
     for (size_t i = 0; rew && i < rew->n; i++)
         fprintf(f, "%s%s", i ? ", " : "  REWROTE: ", rew->items[i].type == JV_STR ? rew->items[i].str : "");
     fputc('\n', f);
+    text_lint(f, jv_get(&s->data, "lint"));
 }
 
 /* How the hold times were measured: to the one COMMIT of a transactional
