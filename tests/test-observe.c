@@ -280,6 +280,41 @@ START_TEST(self_managed_runs_unobserved_with_warning)
 }
 END_TEST
 
+/* A resumed no-transaction migration is observed from where it resumes:
+ * only the statements that run now are reported, with their own lines;
+ * hostile names (quotes, mixed case, non-ASCII) come back as regclass
+ * prints them. */
+START_TEST(resumed_migration_observed_from_resume_point)
+{
+    strata_migration_def def = {1, "m", "-- strata:no-transaction\n"
+                                        "CREATE TABLE \"we\"\"ird Tablé\" (id int);\n"
+                                        "INSERT INTO later VALUES (1);\n"
+                                        "CREATE INDEX \"Idx\" ON \"we\"\"ird Tablé\" (id);\n", NULL};
+    observed o = {0};
+    test_db_new();
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    strata_set_event_callback(s, collect, &o);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ESQL);
+    ck_assert_int_eq(o.n, 2); /* statement 1, then the held summary */
+    ck_assert_msg(strstr(o.lines[0], "1|-1|{\"line\":2,\"locks\":[{\"relation\":\"\\\"we\\\"\\\"ird Tablé\\\"\","
+                                     "\"mode\":\"AccessExclusiveLock\"}]"), "%s", o.lines[0]);
+    test_sql("CREATE TABLE later (id int)");
+    memset(&o, 0, sizeof o);
+    strata_set_resume(s, 1);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert_ptr_null(entry(&o, 1));
+    ck_assert_msg(entry(&o, 2) && strstr(entry(&o, 2), "2|1|{\"line\":3,\"locks\":[{\"relation\":\"later\","
+                                                       "\"mode\":\"RowExclusiveLock\"}]"), "%s", o.lines[0]);
+    ck_assert_msg(entry(&o, 3) && strstr(entry(&o, 3), "{\"relation\":\"\\\"we\\\"\\\"ird Tablé\\\"\",\"mode\":"
+                                                       "\"ShareLock\"}"), "%s", o.lines[1]);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1 AND "
+                                     "state = 'applied' AND statements_done = 3"), 1);
+}
+END_TEST
+
 /* Where the run contradicts lint, the statement's entry says so. */
 START_TEST(lint_contradictions_reported)
 {
@@ -436,6 +471,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, self_managed_runs_unobserved_with_warning);
     tcase_add_test(tc, cli_reports_no_transaction_and_batches);
     tcase_add_test(tc, lint_contradictions_reported);
+    tcase_add_test(tc, resumed_migration_observed_from_resume_point);
     tcase_add_test(tc, lock_timeout_retried_from_the_start);
     suite_add_tcase(s, tc);
     return s;
