@@ -310,12 +310,18 @@ STRATA_API int strata_set_lint_all(strata *s, int32_t all);
  * included; the message adds "batch": N, its locks are read inside the
  * batch's transaction ("rewrote" is always empty: DML rewrites nothing);
  * "ms" of the statement-0 event is the longest batch that held each lock.
+ * Each migration is linted just before it runs; a statement whose run
+ * contradicts lint adds "lint": [{"rule": R, "said": S, "observed": O}]:
+ * the lock mode R names was "not taken", a "rewrite" it names did not
+ * happen, or (rule null) a rewrite lint did not report. A lint failure is a
+ * STRATA_EVENT_WARNING, and the run goes on uncompared.
  * Migrations with their own BEGIN/COMMIT and a single-transaction run are
  * not observed: they run as usual, with a STRATA_EVENT_WARNING.
  * Errors: a no-transaction migration fails with STRATA_ECONNECT before any
  * of it runs when the second connection cannot be opened.
  * Cost: one extra round trip per statement (pg_locks and pg_class); for
- * no-transaction statements the sampling connection's queries.
+ * no-transaction statements the sampling connection's queries; a lint
+ * pass per migration.
  */
 STRATA_API int strata_set_observe(strata *s, int32_t observe);
 /** Nonzero: a revert runs downs that hold no statement (only comments or
