@@ -16,10 +16,11 @@
 
 /* The runner's own progress update travels with each statement: the
  * history table and its indexes are not the migration's locks. */
-static char *history_oids(strata *s)
+static int history_oids(strata *s, char **out)
 {
-    char *q = history_qualified(s), *lit = q ? pg_literal(s, q) : NULL, *out = NULL;
+    char *q = history_qualified(s), *lit = q ? pg_literal(s, q) : NULL;
     PGresult *r = NULL;
+    int res = STRATA_ENOMEM;
     sbuf b;
     sbuf_init(&b);
     if (lit)
@@ -27,23 +28,27 @@ static char *history_oids(strata *s)
                         "to_regclass(%s)::oid AS o UNION ALL SELECT i.indexrelid FROM pg_index "
                         "i WHERE i.indrelid = to_regclass(%s)) x WHERE o IS NOT NULL",
                     lit, lit);
-    if (lit && !b.oom && pg_simple(s, b.data, &r) == STRATA_OK && PQntuples(r) == 1)
-        out = xstrdup(PQgetvalue(r, 0, 0));
-    else if (!lit || b.oom)
-        set_error(s, STRATA_ENOMEM, "out of memory");
+    if (lit && !b.oom)
+        res = pg_simple(s, b.data, &r);
+    if (res == STRATA_OK && !(*out = xstrdup(PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "{}")))
+        res = STRATA_ENOMEM;
+    if (res == STRATA_ENOMEM)
+        set_error(s, res, "out of memory");
     PQclear(r);
     sbuf_free(&b);
     free(lit);
     free(q);
-    return out;
+    return res;
 }
 
 int sampler_open(strata *s, lock_sampler *ls)
 {
     PGresult *r;
+    int res;
     memset(ls, 0, sizeof *ls);
-    if (!(ls->exclude = history_oids(s)))
-        return s->errmsg[0] ? STRATA_ESQL : set_error(s, STRATA_ENOMEM, "out of memory");
+    atomic_init(&ls->stop, false);
+    if ((res = history_oids(s, &ls->exclude)) != STRATA_OK)
+        return res;
     ls->conn = s->conninfo ? PQconnectdb(s->conninfo) : pg_connect_like(s, NULL);
     if (!ls->conn || PQstatus(ls->conn) != CONNECTION_OK) {
         sbuf b;
