@@ -194,6 +194,13 @@ static bool all_digits(const char *s)
     return true;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const seen_lock *x = a, *y = b;
+    int c = strcmp(x->rel, y->rel);
+    return c ? c : strcmp(x->mode, y->mode);
+}
+
 void sampler_resolve(lock_sampler *ls)
 {
     for (size_t i = 0; ls->conn && i < ls->n; i++) {
@@ -212,6 +219,8 @@ void sampler_resolve(lock_sampler *ls)
         }
         PQclear(r);
     }
+    if (ls->n > 1) /* the order of a transactional statement's report */
+        qsort(ls->locks, ls->n, sizeof *ls->locks, by_name);
 }
 
 void sampler_close(lock_sampler *ls)

@@ -54,7 +54,8 @@ void sampler_stop(lock_sampler *ls);
 /* Adds the locks of @r (SAMPLE_COLUMNS_SQL) to what @ls saw. */
 void sampler_take(lock_sampler *ls, const PGresult *r);
 /* Relation names for oids the sampler could not name yet (a relation the
- * statement created, not committed when sampled). */
+ * statement created, not committed when sampled); then sorts the locks by
+ * relation and mode. */
 void sampler_resolve(lock_sampler *ls);
 void sampler_close(lock_sampler *ls);
 
