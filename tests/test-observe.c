@@ -315,6 +315,31 @@ START_TEST(resumed_migration_observed_from_resume_point)
 }
 END_TEST
 
+/* Without the second connection a no-transaction migration is not run
+ * unobserved: it fails before any of it ran, saying why. */
+START_TEST(no_second_connection_fails_before_running)
+{
+    strata_migration_def def = {1, "m", "-- strata:no-transaction\nCREATE TABLE x (id int);\n", NULL};
+    char dsn[1024];
+    strata *s = NULL;
+    test_db_new();
+    test_sql("DROP ROLE IF EXISTS strata_one; CREATE ROLE strata_one LOGIN CONNECTION LIMIT 1; "
+             "GRANT ALL ON SCHEMA public TO strata_one");
+    snprintf(dsn, sizeof dsn, "%s user=strata_one", test_db_current());
+    ck_assert_int_eq(strata_open(&s, dsn), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_ECONNECT);
+    ck_assert_msg(strstr(strata_errmsg(s), "1_m (version 1): observe: could not open the second connection") &&
+                  strstr(strata_errmsg(s), "(nothing of it was run)") &&
+                  strstr(strata_errmsg(s), "too many connections for role"), "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_class WHERE relname = 'x'"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history"), 0);
+    test_sql("DROP OWNED BY strata_one CASCADE; DROP ROLE strata_one");
+}
+END_TEST
+
 /* Where the run contradicts lint, the statement's entry says so. */
 START_TEST(lint_contradictions_reported)
 {
@@ -472,6 +497,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, cli_reports_no_transaction_and_batches);
     tcase_add_test(tc, lint_contradictions_reported);
     tcase_add_test(tc, resumed_migration_observed_from_resume_point);
+    tcase_add_test(tc, no_second_connection_fails_before_running);
     tcase_add_test(tc, lock_timeout_retried_from_the_start);
     suite_add_tcase(s, tc);
     return s;
