@@ -15,6 +15,7 @@
 #include "observe.h"
 #include "observe_lint.h"
 #include "observe_report.h"
+#include "pooler.h"
 
 #define OBSERVE_SQL OBSERVE_LOCKS_SQL ";\n" OBSERVE_FILES_SQL
 
@@ -193,8 +194,15 @@ static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl,
     sbuf sql;
     int res;
     *retry = false;
+    /* through a transaction pooler: the lock and the re-check in this
+     * transaction, as run_migration_tx does (1: another migrator applied it) */
+    int guard = pooler_tx_guard(rc, m);
+    if (guard) {
+        free(settings);
+        return guard > 0 ? STRATA_OK : guard;
+    }
     sbuf_init(&sql);
-    sbuf_printf(&sql, "BEGIN;\n%s", settings ? settings : "");
+    sbuf_printf(&sql, "%s%s", s->pooled ? "" : "BEGIN;\n", settings ? settings : "");
     free(settings);
     res = sql.oom || !settings ? set_error(s, STRATA_ENOMEM, "out of memory")
                                : pg_simple(s, sql.data, NULL);

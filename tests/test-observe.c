@@ -340,6 +340,34 @@ START_TEST(no_second_connection_fails_before_running)
 }
 END_TEST
 
+/* Through a transaction pooler an observed migration takes the
+ * transaction-level migrator lock and re-checks its row, as a plain one. */
+START_TEST(pooled_observed_migration_takes_the_lock)
+{
+    strata_migration_def def = {1, "m", "CREATE TABLE seen AS SELECT count(*) AS n FROM pg_locks WHERE "
+                                        "locktype = 'advisory' AND pid = pg_backend_pid() AND granted;\n", NULL};
+    observed o = {0};
+    const char *b = test_pgbouncer_start(), *db;
+    char dsn[512];
+    strata *s = NULL;
+    if (!b)
+        return;
+    test_db_new();
+    db = strstr(test_db_current(), "dbname=");
+    ck_assert_ptr_nonnull(db);
+    snprintf(dsn, sizeof dsn, "%s %s", b, db);
+    ck_assert_int_eq(strata_open(&s, dsn), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, &def, 1), STRATA_OK);
+    strata_set_observe(s, 1);
+    strata_set_event_callback(s, collect, &o);
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    strata_close(s);
+    ck_assert_int_eq(o.n, 2);
+    ck_assert_int_eq(test_query_long("SELECT n FROM seen"), 1);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM strata_history WHERE version = 1"), 1);
+}
+END_TEST
+
 /* Where the run contradicts lint, the statement's entry says so. */
 START_TEST(lint_contradictions_reported)
 {
@@ -498,6 +526,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, lint_contradictions_reported);
     tcase_add_test(tc, resumed_migration_observed_from_resume_point);
     tcase_add_test(tc, no_second_connection_fails_before_running);
+    tcase_add_test(tc, pooled_observed_migration_takes_the_lock);
     tcase_add_test(tc, lock_timeout_retried_from_the_start);
     suite_add_tcase(s, tc);
     return s;
