@@ -41,6 +41,24 @@ static int history_oids(strata *s, char **out)
     return res;
 }
 
+/* A conninfo with several hosts may reach another server (a standby),
+ * where the migration's backend is not: its samples would all be empty. */
+static int same_server(strata *s, lock_sampler *ls)
+{
+    const char *params[1] = {ls->pid};
+    PGresult *r = PQexecParams(ls->conn, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE "
+                                         "pid = $1::int AND datname = current_database())",
+                               1, NULL, params, NULL, NULL, 0);
+    bool same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (same)
+        return STRATA_OK;
+    return set_error(s, STRATA_ECONNECT, "observe: the second connection that watches the locks "
+                     "of a no-transaction migration does not reach the migration's server and "
+                     "database (nothing of it was run); connect with one host");
+}
+
 int sampler_open(strata *s, lock_sampler *ls)
 {
     PGresult *r;
@@ -62,6 +80,10 @@ int sampler_open(strata *s, lock_sampler *ls)
         return STRATA_ECONNECT;
     }
     snprintf(ls->pid, sizeof ls->pid, "%d", PQbackendPID(s->conn));
+    if ((res = same_server(s, ls)) != STRATA_OK) {
+        sampler_close(ls);
+        return res;
+    }
     r = PQprepare(ls->conn, SAMPLE_STMT, SAMPLE_SQL, 2, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         set_error(s, STRATA_ESQL, "observe: preparing the lock sample: %s",
