@@ -303,9 +303,35 @@ STRATA_API int strata_set_lint_all(strata *s, int32_t all);
  * rewrote the relations (tables, indexes, materialized views) whose
  * relfilenode changed. At COMMIT one more event with statement = 0 carries
  *   {"held": [{"relation": R, "mode": M, "ms": N}, ...]}
- * the time each lock was held until the commit released it. Migrations that
- * cannot run in a transaction run as usual, with a STRATA_EVENT_WARNING.
- * Cost: one extra round trip per statement (pg_locks and pg_class).
+ * the time each lock was held until the commit released it.
+ * No-transaction migrations (and resumed ones) run as usual, each statement
+ * committing on its own: while it runs a second connection (opened like
+ * the handle's, on a short-lived thread that is joined before the call
+ * returns) samples pg_locks for the migration's backend every 5 ms, and a
+ * statement sent with its progress update also reads its own locks inside
+ * that implicit transaction. Its event adds "waited" (the locks it was
+ * seen waiting for) and "samples" (how many samples were taken while it
+ * ran); "rewrote" is read after it committed. The statement-0 event
+ * at the end gives for "ms" the longest span the samples saw each lock held
+ * (a lower bound). A statement's event is sent once it succeeded; the dirty
+ * row and its progress are recorded exactly as without observe.
+ * Batch migrations: one event per batch run, statement = the batch number,
+ * rows = the batch's rows, the final 0-row run that ends the batch
+ * included; the message adds "batch": N, its locks are read inside the
+ * batch's transaction ("rewrote" is always empty: DML rewrites nothing);
+ * "ms" of the statement-0 event is the longest batch that held each lock.
+ * Each migration is linted just before it runs; a statement whose run
+ * contradicts lint adds "lint": [{"rule": R, "said": S, "observed": O}]:
+ * the lock mode R names was "not taken", a "rewrite" it names did not
+ * happen, or (rule null) a rewrite lint did not report. A lint failure is a
+ * STRATA_EVENT_WARNING, and the run goes on uncompared.
+ * Migrations with their own BEGIN/COMMIT and a single-transaction run are
+ * not observed: they run as usual, with a STRATA_EVENT_WARNING.
+ * Errors: a no-transaction migration fails with STRATA_ECONNECT before any
+ * of it runs when the second connection cannot be opened.
+ * Cost: one extra round trip per statement (pg_locks and pg_class); for
+ * no-transaction statements the sampling connection's queries; a lint
+ * pass per migration.
  */
 STRATA_API int strata_set_observe(strata *s, int32_t observe);
 /** Nonzero: a revert runs downs that hold no statement (only comments or

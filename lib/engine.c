@@ -154,16 +154,22 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
                          "%s: a no-transaction or batch migration cannot run inside the "
                          "single-transaction mode; turn it off for this run",
                          m->source);
-    if (s->observe && (m->d.batch || m->d.no_transaction || resume_at >= 0 || s->single_tx))
+    bool notx = m->d.no_transaction || resume_at >= 0;
+    /* up_self: check_plan parsed it already */
+    bool self = !m->d.batch && !notx &&
+                (m->up_checked ? m->up_self : sql_has_transaction_control(m->up_sql));
+    if (s->observe && (s->single_tx || self))
         emit(s, STRATA_EVENT_WARNING, m,
-             "observe: this migration does not run as one plain transaction (no-transaction, "
-             "batch, resumed or single-transaction run): it runs as usual, not observed");
+             "observe: this migration runs inside the single-transaction run or manages its "
+             "own transactions (BEGIN/COMMIT in its SQL): it runs as usual, not observed");
     if (m->d.batch)
-        res = run_migration_batch(rc, m);
-    else if (m->d.no_transaction || resume_at >= 0)
+        res = s->observe ? run_batch_observed(rc, m) : run_migration_batch(rc, m);
+    else if (notx && s->observe)
+        res = run_notx_observed(rc, m, resume_at < 0 ? 0 : resume_at);
+    else if (notx)
         res = run_migration_notx(rc, m, resume_at < 0 ? 0 : resume_at);
-    else if (m->up_checked ? m->up_self : sql_has_transaction_control(m->up_sql))
-        res = run_migration_self(rc, m); /* up_self: check_plan parsed it already */
+    else if (self)
+        res = run_migration_self(rc, m);
     else if (s->observe && !s->single_tx)
         res = run_migration_observed(rc, m);
     else

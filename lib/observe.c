@@ -13,31 +13,22 @@
 
 #include "internal.h"
 #include "observe.h"
+#include "observe_lint.h"
+#include "observe_report.h"
+#include "pooler.h"
 
-/* Relation locks of this backend and relfilenodes of user relations;
- * oids below FirstNormalObjectId (16384) are the system's own, among them
- * the catalogs these very queries read. */
-#define OBSERVE_SQL                                                                        \
-    "SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = "             \
-    "pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation >= 16384 "  \
-    "ORDER BY 1, 2;\n"                                                                     \
-    "SELECT c.oid::bigint, c.relfilenode::bigint, c.oid::regclass::text FROM pg_class c "  \
-    "WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm', 'i') ORDER BY 1"
+#define OBSERVE_SQL OBSERVE_LOCKS_SQL ";\n" OBSERVE_FILES_SQL
 
 typedef struct held_lock {
     char *rel, *mode;
     int64_t since_ms;
 } held_lock;
 
-typedef struct relfile {
-    int64_t oid, filenode;
-} relfile;
-
 typedef struct observer {
     held_lock *locks;
     size_t nlocks;
-    relfile *files;
-    size_t nfiles;
+    relfiles files;
+    size_t rewrites; /* by the last statement */
 } observer;
 
 static void observer_clear(observer *o)
@@ -47,7 +38,7 @@ static void observer_clear(observer *o)
         free(o->locks[i].mode);
     }
     free(o->locks);
-    free(o->files);
+    relfiles_clear(&o->files);
     memset(o, 0, sizeof *o);
 }
 
@@ -57,21 +48,6 @@ static bool lock_held(const observer *o, const char *rel, const char *mode)
         if (!strcmp(o->locks[i].rel, rel) && !strcmp(o->locks[i].mode, mode))
             return true;
     return false;
-}
-
-static const relfile *file_of(const observer *o, int64_t oid)
-{
-    size_t lo = 0, hi = o->nfiles;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (o->files[mid].oid == oid)
-            return &o->files[mid];
-        if (o->files[mid].oid < oid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }
 
 /* New locks go into @o (since @now) and into @json; so do rewrites. */
@@ -98,40 +74,10 @@ static bool take_locks(observer *o, const PGresult *r, int64_t now, sbuf *json)
             return false;
         }
         o->nlocks++;
-        sbuf_printf(json, "%s{\"relation\":", first ? "" : ",");
-        sbuf_json_string(json, rel);
-        sbuf_puts(json, ",\"mode\":");
-        sbuf_json_string(json, mode);
-        sbuf_puts(json, "}");
+        lock_json(json, first, rel, mode);
         first = false;
     }
-    sbuf_puts(json, "]");
-    return true;
-}
-
-static bool take_files(observer *o, const PGresult *r, sbuf *json)
-{
-    int n = PQntuples(r);
-    bool first = true;
-    relfile *next = malloc(((size_t)n + 1) * sizeof *next);
-    if (!next)
-        return false;
-    sbuf_puts(json, ",\"rewrote\":[");
-    for (int i = 0; i < n; i++) {
-        next[i].oid = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        next[i].filenode = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        const relfile *before = o->files ? file_of(o, next[i].oid) : NULL;
-        if (before && before->filenode != next[i].filenode) {
-            if (!first)
-                sbuf_puts(json, ",");
-            sbuf_json_string(json, PQgetvalue(r, i, 2));
-            first = false;
-        }
-    }
-    sbuf_puts(json, "]");
-    free(o->files);
-    o->files = next;
-    o->nfiles = (size_t)n;
+    sbuf_puts(json, "],");
     return true;
 }
 
@@ -144,7 +90,7 @@ static int observe_now(strata *s, observer *o, sbuf *json)
     sbuf_init(&ignore);
     if (rc == STRATA_OK && l.n == 2) {
         if (!take_locks(o, l.items[0], now_ms(), json ? json : &ignore) ||
-            !take_files(o, l.items[1], json ? json : &ignore))
+            !relfiles_update(&o->files, l.items[1], json ? json : &ignore, &o->rewrites))
             rc = set_error(s, STRATA_ENOMEM, "out of memory");
     } else if (rc == STRATA_OK) {
         rc = set_error(s, STRATA_ERROR, "observe: unexpected reply to the lock query");
@@ -161,29 +107,10 @@ static int observe_now(strata *s, observer *o, sbuf *json)
     return rc;
 }
 
-static int32_t line_of(const migration *m, int32_t offset)
-{
-    int32_t line = m->up_line > 0 ? m->up_line : 1;
-    for (int32_t i = 0; i < offset && m->up_sql[i]; i++)
-        if (m->up_sql[i] == '\n')
-            line++;
-    return line;
-}
-
 /* The statement's own text, as sent. */
 static char *stmt_text(const migration *m, const stmt_span *sp)
 {
     return xstrndup(m->up_sql + sp->offset, (size_t)sp->len);
-}
-
-static void emit_observed(strata *s, const migration *m, int32_t idx, int64_t ms, int64_t rows,
-                          const char *json)
-{
-    strata_event ev = event_of(STRATA_EVENT_OBSERVED, m, json);
-    ev.statement = idx;
-    ev.duration_ms = ms;
-    ev.rows = rows;
-    emit_ev(s, &ev);
 }
 
 /* Runs one statement; on failure describes it at its place in the file. */
@@ -233,14 +160,32 @@ static void emit_held(strata *s, const migration *m, const observer *o, int64_t 
     }
     sbuf_puts(&json, "]}");
     if (!json.oom)
-        emit_observed(s, m, 0, -1, -1, json.data);
+        observe_emit(s, m, 0, -1, -1, json.data);
     sbuf_free(&json);
+}
+
+/* Lint against what statement @i did: every lock the transaction holds by
+ * now counts (an earlier statement's lock is held while this one runs). */
+static void judge(const observer *o, const obs_lint *lint, const migration *m,
+                  const stmt_list *sl, int32_t i, sbuf *json)
+{
+    const char **modes = calloc(o->nlocks + 1, sizeof *modes);
+    int32_t end = i + 1 < sl->n ? observe_line_of(m, sl->items[i + 1].offset) : INT32_MAX;
+    if (!modes) {
+        json->oom = true;
+        return;
+    }
+    for (size_t k = 0; k < o->nlocks; k++)
+        modes[k] = o->locks[k].mode;
+    observe_lint_judge(lint, observe_line_of(m, sl->items[i].offset), end, true, modes,
+                       o->nlocks, o->rewrites, json);
+    free(modes);
 }
 
 /* One attempt: BEGIN, settings, baseline, the statements observed, the
  * history row, COMMIT. *retry is set when a lock_timeout may be retried. */
-static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl, int attempt,
-                        bool *retry)
+static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl,
+                        const obs_lint *lint, int attempt, bool *retry)
 {
     strata *s = rc->s;
     observer o = {0};
@@ -249,8 +194,15 @@ static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl, in
     sbuf sql;
     int res;
     *retry = false;
+    /* through a transaction pooler: the lock and the re-check in this
+     * transaction, as run_migration_tx does (1: another migrator applied it) */
+    int guard = pooler_tx_guard(rc, m);
+    if (guard) {
+        free(settings);
+        return guard > 0 ? STRATA_OK : guard;
+    }
     sbuf_init(&sql);
-    sbuf_printf(&sql, "BEGIN;\n%s", settings ? settings : "");
+    sbuf_printf(&sql, "%s%s", s->pooled ? "" : "BEGIN;\n", settings ? settings : "");
     free(settings);
     res = sql.oom || !settings ? set_error(s, STRATA_ENOMEM, "out of memory")
                                : pg_simple(s, sql.data, NULL);
@@ -272,11 +224,13 @@ static int attempt_once(run_ctx *rc, const migration *m, const stmt_list *sl, in
         int64_t ms = now_ms() - st;
         sbuf json;
         sbuf_init(&json);
-        sbuf_printf(&json, "{\"line\":%d,", (int)line_of(m, sl->items[i].offset));
+        sbuf_printf(&json, "{\"line\":%d,", (int)observe_line_of(m, sl->items[i].offset));
         res = observe_now(s, &o, &json);
+        if (res == STRATA_OK)
+            judge(&o, lint, m, sl, i, &json);
         sbuf_puts(&json, "}");
         if (res == STRATA_OK && !json.oom)
-            emit_observed(s, m, i + 1, ms, rows, json.data);
+            observe_emit(s, m, i + 1, ms, rows, json.data);
         sbuf_free(&json);
     }
     if (res == STRATA_OK) {
@@ -309,7 +263,7 @@ int run_migration_observed(run_ctx *rc, const migration *m)
     if (res != STRATA_OK) {
         sbuf b;
         sbuf_init(&b);
-        sbuf_printf(&b, "%s:%d: %s", m->source, (int)line_of(m, eo < 0 ? 0 : eo),
+        sbuf_printf(&b, "%s:%d: %s", m->source, (int)observe_line_of(m, eo < 0 ? 0 : eo),
                     err.data ? err.data : "cannot split");
         set_error_buf(s, res, &b);
         sbuf_free(&b);
@@ -317,13 +271,16 @@ int run_migration_observed(run_ctx *rc, const migration *m)
         return res;
     }
     sbuf_free(&err);
+    obs_lint lint;
+    observe_lint_load(s, m, &lint);
     for (int attempt = 0;; attempt++) {
         bool retry;
-        res = attempt_once(rc, m, &sl, attempt, &retry);
+        res = attempt_once(rc, m, &sl, &lint, attempt, &retry);
         if (res == STRATA_OK || !retry)
             break;
         clear_error(s);
     }
+    observe_lint_clear(&lint);
     stmt_list_free(&sl);
     return res;
 }

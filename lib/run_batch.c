@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "resume.h"
+#include "run_batch.h"
 #include "sqlcheck.h"
 
 static int64_t exact_count(strata *s, const char *schema, const char *rel)
@@ -207,6 +208,14 @@ static int finish_applied(run_ctx *rc, const migration *m, int32_t batches, int6
 
 int run_migration_batch(run_ctx *rc, const migration *m)
 {
+    return run_migration_batch_hooked(rc, m, NULL);
+}
+
+/* The result of the hook's query: right after the statement's (index 3). */
+#define BATCH_AFTER_INDEX 4
+
+int run_migration_batch_hooked(run_ctx *rc, const migration *m, const batch_hook *h)
+{
     strata *s = rc->s;
     char *settings;
     sbuf prefix;
@@ -228,8 +237,11 @@ int run_migration_batch(run_ctx *rc, const migration *m)
     user_start = prefix.len;
     sbuf_puts(&prefix, m->up_sql);
     sbuf_puts(&prefix, "\n;\n");
+    if (h && h->after_sql)
+        sbuf_printf(&prefix, "%s;\n", h->after_sql);
     for (int attempt = 0; res == STRATA_OK; batch++) {
         pgres_list l;
+        int64_t bt = now_ms();
         char *sql = prefix.oom ? NULL : batch_sql(s, m, prefix.data, batch, total);
         int r2 = sql ? pg_exec(s, sql, &l) : set_error(s, STRATA_ENOMEM, "out of memory");
         if (!sql)
@@ -250,6 +262,9 @@ int run_migration_batch(run_ctx *rc, const migration *m)
         free(sql);
         attempt = 0;
         int64_t rows = l.n > 3 ? strtoll(PQcmdTuples(l.items[3]), NULL, 10) : 0;
+        if (h && h->done)
+            h->done(h->arg, batch, rows, now_ms() - bt,
+                    h->after_sql && l.n > BATCH_AFTER_INDEX ? l.items[BATCH_AFTER_INDEX] : NULL);
         pgres_list_clear(&l);
         total += rows;
         emit_progress(s, m, batch, rows, total, t0);

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 #include "resume.h"
-
+#include "run_notx.h"
 
 /* After a failed CREATE INDEX CONCURRENTLY the server keeps an INVALID index
  * that still slows writes; name it and say how to clear it. */
@@ -63,8 +63,14 @@ static void mark_failed(run_ctx *rc, const migration *m, int32_t stmt_no, const 
  * together; statements that refuse a transaction block (CONCURRENTLY,
  * VACUUM...) are sent alone, and then *alone_done says the statement itself
  * committed: only its progress update may be tried again, never it. */
-static int exec_statement(strata *s, const char *stmt, const char *progress, pgres_list *out,
-                          bool *alone_done)
+static int send_query(strata *s, const notx_hook *h, const char *sql, int32_t idx, bool alone,
+                      pgres_list *out)
+{
+    return h ? h->exec(h->arg, s, sql, idx, alone, out) : pg_exec(s, sql, out);
+}
+
+static int exec_statement(strata *s, const notx_hook *h, int32_t idx, const char *stmt,
+                          const char *progress, pgres_list *out, bool *alone_done)
 {
     sbuf q;
     int rc;
@@ -75,7 +81,7 @@ static int exec_statement(strata *s, const char *stmt, const char *progress, pgr
         sbuf_free(&q);
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
-    rc = pg_exec(s, q.data, out);
+    rc = send_query(s, h, q.data, idx, false, out);
     sbuf_free(&q);
     if (rc == STRATA_ESQL && pg_sqlstate_is(pgres_err(out), "25001")) {
         /* the progress update's memory first: once the statement ran, it
@@ -84,7 +90,7 @@ static int exec_statement(strata *s, const char *stmt, const char *progress, pgr
         pgres_list_clear(out);
         if (pgres_list_reserve(&pl))
             return set_error(s, STRATA_ENOMEM, "out of memory");
-        rc = pg_exec(s, stmt, out);
+        rc = send_query(s, h, stmt, idx, true, out);
         if (rc == STRATA_OK) {
             *alone_done = true;
             pgres_list_clear(out);
@@ -231,7 +237,7 @@ static int resume_point(run_ctx *rc, const migration *m, const stmt_list *sl, co
 }
 
 static int run_statement(run_ctx *rc, const migration *m, const stmt_list *sl, int32_t i,
-                         const char *hashes)
+                         const char *hashes, const notx_hook *h)
 {
     strata *s = rc->s;
     char *stmt = xstrndup(m->up_sql + sl->items[i].offset, (size_t)sl->items[i].len);
@@ -242,7 +248,7 @@ static int run_statement(run_ctx *rc, const migration *m, const stmt_list *sl, i
     for (int attempt = 0; res == STRATA_OK; attempt++) {
         pgres_list l = {NULL, 0, -1};
         bool alone_done;
-        int r2 = exec_statement(s, stmt, prog, &l, &alone_done);
+        int r2 = exec_statement(s, h, i, stmt, prog, &l, &alone_done);
         if (alone_done)
             r2 = retry_progress(rc, m, prog, &l, r2);
         if (r2 == STRATA_OK) {
@@ -267,6 +273,12 @@ static int run_statement(run_ctx *rc, const migration *m, const stmt_list *sl, i
 
 int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
 {
+    return run_migration_notx_hooked(rc, m, start, NULL);
+}
+
+int run_migration_notx_hooked(run_ctx *rc, const migration *m, int32_t start,
+                              const notx_hook *h)
+{
     strata *s = rc->s;
     stmt_list sl = {0};
     char *hashes = NULL;
@@ -282,7 +294,7 @@ int run_migration_notx(run_ctx *rc, const migration *m, int32_t start)
     if (res == STRATA_OK)
         res = start_dirty(rc, m, start);
     for (int32_t i = start; res == STRATA_OK && i < sl.n; i++)
-        res = run_statement(rc, m, &sl, i, hashes);
+        res = run_statement(rc, m, &sl, i, hashes, h);
     settings_restore(s, &rc->snap);
     if (res == STRATA_OK)
         res = finish_applied(rc, m, sl.n, now_ms() - t0);

@@ -127,6 +127,10 @@ static void pass(jw *w, const jv *v)
 static void json_stmt(jw *w, const obs_stmt *s)
 {
     jw_obj(w);
+    if (jv_get(&s->data, "batch")) { /* a batch run: its number, then as a statement */
+        jw_key(w, "batch");
+        pass(w, jv_get(&s->data, "batch"));
+    }
     jw_key(w, "line");
     pass(w, jv_get(&s->data, "line"));
     jw_key(w, "duration_ms");
@@ -140,6 +144,10 @@ static void json_stmt(jw *w, const obs_stmt *s)
     pass(w, jv_get(&s->data, "locks"));
     jw_key(w, "rewrote");
     pass(w, jv_get(&s->data, "rewrote"));
+    if (jv_get(&s->data, "lint")) { /* only where the run contradicts lint */
+        jw_key(w, "lint");
+        pass(w, jv_get(&s->data, "lint"));
+    }
     jw_obj_end(w);
 }
 
@@ -187,22 +195,67 @@ static const char *str_of(const jv *v, const char *key)
     return x && x->type == JV_STR ? x->str : "";
 }
 
+/* "line N" of a statement, "batch N" of a batch run. */
+static void text_where(FILE *f, const obs_stmt *s)
+{
+    const jv *batch = jv_get(&s->data, "batch"), *line = jv_get(&s->data, "line");
+    if (batch)
+        fprintf(f, "batch %-3lld", (long long)batch->num);
+    else
+        fprintf(f, "line %-4lld", line ? (long long)line->num : 0LL);
+}
+
+static void text_locks(FILE *f, const jv *locks, const char *label)
+{
+    for (size_t i = 0; locks && i < locks->n; i++)
+        fprintf(f, "%s%s %s", i ? ", " : label, str_of(&locks->items[i], "relation"),
+                str_of(&locks->items[i], "mode"));
+}
+
+/* Where the run contradicts lint: a lint bug to fix or a finding to explain. */
+static void text_lint(FILE *f, const jv *lint)
+{
+    for (size_t i = 0; lint && i < lint->n; i++) {
+        const jv *rule = jv_get(&lint->items[i], "rule");
+        fprintf(f, "    LINT DISAGREES: %s%s said %s, the run: %s (a lint bug to fix or a finding "
+                   "to explain)\n",
+                rule && rule->type == JV_STR ? "rule " : "no finding",
+                rule && rule->type == JV_STR ? rule->str : "", str_of(&lint->items[i], "said"),
+                str_of(&lint->items[i], "observed"));
+    }
+}
+
 static void text_stmt(FILE *f, const obs_stmt *s)
 {
-    const jv *line = jv_get(&s->data, "line"), *locks = jv_get(&s->data, "locks");
     const jv *rew = jv_get(&s->data, "rewrote");
-    fprintf(f, "  line %-4lld %6lld ms", line ? (long long)line->num : 0LL, (long long)s->duration_ms);
+    fputs("  ", f);
+    text_where(f, s);
+    fprintf(f, " %6lld ms", (long long)s->duration_ms);
     if (s->rows >= 0)
         fprintf(f, "  %lld row(s)", (long long)s->rows);
-    for (size_t i = 0; locks && i < locks->n; i++)
-        fprintf(f, "%s%s %s", i ? ", " : "  locks: ", str_of(&locks->items[i], "relation"),
-                str_of(&locks->items[i], "mode"));
+    text_locks(f, jv_get(&s->data, "locks"), "  locks: ");
+    text_locks(f, jv_get(&s->data, "waited"), "  WAITED for: ");
     for (size_t i = 0; rew && i < rew->n; i++)
         fprintf(f, "%s%s", i ? ", " : "  REWROTE: ", rew->items[i].type == JV_STR ? rew->items[i].str : "");
     fputc('\n', f);
+    text_lint(f, jv_get(&s->data, "lint"));
 }
 
-/* The strongest lock per table, with how long the commit found it held. */
+/* How the hold times were measured: to the one COMMIT of a transactional
+ * migration; for a no-transaction one, sampled (each statement commits on
+ * its own); for a batch, the longest batch's transaction. */
+static const char *held_how(const obs_mig *m)
+{
+    for (size_t k = 0; k < m->n; k++) {
+        if (jv_get(&m->stmts[k].data, "batch"))
+            return "in the longest batch";
+        if (jv_get(&m->stmts[k].data, "samples"))
+            return "as sampled (a lower bound: each statement commits on its own)";
+    }
+    return "until commit";
+}
+
+/* The strongest lock per table, with how long it was held. */
 static void text_strongest(FILE *f, const obs_mig *m)
 {
     const jv *held = jv_get(&m->held, "held");
@@ -217,8 +270,8 @@ static void text_strongest(FILE *f, const obs_mig *m)
                 strongest = false;
         const jv *ms = jv_get(h, "ms");
         if (strongest)
-            fprintf(f, "  strongest lock: %s %s, held %lld ms until commit\n", rel, str_of(h, "mode"),
-                    ms ? (long long)ms->num : 0LL);
+            fprintf(f, "  strongest lock: %s %s, held %lld ms %s\n", rel, str_of(h, "mode"),
+                    ms ? (long long)ms->num : 0LL, held_how(m));
     }
 }
 
@@ -234,9 +287,9 @@ static void text_summary(FILE *f, const obs_mig *m)
     text_strongest(f, m);
     fprintf(f, "  rewrites: %s\n", rewrites ? "see REWROTE above" : "none");
     if (m->n) {
-        const jv *line = jv_get(&m->stmts[slow].data, "line");
-        fprintf(f, "  slowest: line %lld (%lld ms)\n", line ? (long long)line->num : 0LL,
-                (long long)m->stmts[slow].duration_ms);
+        fputs("  slowest: ", f);
+        text_where(f, &m->stmts[slow]);
+        fprintf(f, " (%lld ms)\n", (long long)m->stmts[slow].duration_ms);
     }
 }
 
@@ -244,8 +297,9 @@ void observe_print_text(FILE *f, const observe_log *o)
 {
     for (size_t i = 0; o && i < o->n; i++) {
         const obs_mig *m = &o->migs[i];
-        fprintf(f, "%s== %lld %s: %zu statement(s) observed\n", i ? "\n" : "", (long long)m->version, m->name,
-                m->n);
+        bool batch = m->n && jv_get(&m->stmts[0].data, "batch");
+        fprintf(f, "%s== %lld %s: %zu %s observed\n", i ? "\n" : "", (long long)m->version, m->name,
+                m->n, batch ? "batch run(s)" : "statement(s)");
         for (size_t k = 0; k < m->n; k++)
             text_stmt(f, &m->stmts[k]);
         text_summary(f, m);
