@@ -320,6 +320,35 @@ START_TEST(embed_command)
     ck_assert_ptr_nonnull(f);
     fclose(f);
     ck_assert_int_eq(run_env(NULL, "embed", mdir, (char *)NULL), 2);
+    /* usage errors: one line and where the help is, as every command says it */
+    ck_assert_str_eq(err, "strata: embed: -o OUT.c is required (the C file to write)\n"
+                          "try 'strata embed --help'\n");
+    ck_assert_int_eq(run_env(NULL, "embed", "--bogus", (char *)NULL), 2);
+    ck_assert_str_eq(err, "strata: embed: unknown or incomplete option '--bogus'\n"
+                          "try 'strata embed --help'\n");
+    ck_assert_int_eq(run_env(NULL, "embed", "-o", outc, mdir, "two", (char *)NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err, "unexpected argument 'two'"));
+    ck_assert_int_eq(run_env(NULL, "--json", "embed", "-o", outc, (char *)NULL), 2);
+    json_check(out, "d['error']['code'] == 'usage' and 'DIR is required' in d['error']['message']");
+    ck_assert_int_eq(run_env(NULL, "embed", "--help", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata embed -o"));
+    /* strata-embed shares the parser: the same one line, its own name */
+    const char *embed = getenv("STRATA_EMBED");
+    char cmd[1024], path[] = "/tmp/strata-embed-err-XXXXXX", got[1024];
+    int fd = mkstemp(path);
+    ck_assert_ptr_nonnull(embed);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "'%s' --symbol 'a b' -o x.c %s 2>'%s'", embed, mdir, path);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    slurp(path, got, sizeof got);
+    ck_assert_str_eq(got, "strata-embed: --symbol 'a b' is not a C identifier\n"
+                          "try 'strata-embed --help'\n");
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s'", embed, mdir, path);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    slurp(path, got, sizeof got);
+    ck_assert_str_eq(got, "strata-embed: -o OUT.c is required (the C file to write)\n"
+                          "try 'strata-embed --help'\n");
+    unlink(path);
     free(d);
 }
 END_TEST
