@@ -271,7 +271,10 @@ STRATA_API int strata_set_strict(strata *s, int32_t strict);
  *  no-transaction, self-managed, batch, single transaction; empty down), then
  *  each round trip as the runner sends it, history statements where they run;
  *  what only the run knows is said in a `--` comment. SQL the parser cannot
- *  read fails the dry run: STRATA_EPARSE, "file:line:col: message". */
+ *  read fails the dry run: STRATA_EPARSE, "file:line:col: message".
+ *  A first run says, after the first migration's header, that the history
+ *  table is created there; a history table without the done_hashes column
+ *  gets its ALTER TABLE shown before the first no-transaction migration. */
 STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
 /** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
 STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
