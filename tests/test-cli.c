@@ -986,6 +986,7 @@ START_TEST(up_ignore_other_history)
 {
     test_sql("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
              "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))");
+    test_sql("INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true)");
     ck_assert_int_eq(RUN("up", "--dry-run"), 1);
     ck_assert_ptr_nonnull(strstr(err, "goose_db_version"));
     ck_assert_int_eq(RUN("up", "--ignore-other-history"), 0);
