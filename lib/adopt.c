@@ -200,6 +200,8 @@ static int find_defaults(strata *s, found *hits, size_t *n)
     PQclear(r);
     for (size_t i = 0; rc && i < *n; i++)
         free(hits[i].table);
+    if (rc)
+        *n = 0;
     return rc;
 }
 
