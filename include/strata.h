@@ -271,7 +271,10 @@ STRATA_API int strata_set_strict(strata *s, int32_t strict);
  *  no-transaction, self-managed, batch, single transaction; empty down), then
  *  each round trip as the runner sends it, history statements where they run;
  *  what only the run knows is said in a `--` comment. SQL the parser cannot
- *  read fails the dry run: STRATA_EPARSE, "file:line:col: message". */
+ *  read fails the dry run: STRATA_EPARSE, "file:line:col: message".
+ *  A first run says, after the first migration's header, that the history
+ *  table is created there; a history table without the done_hashes column
+ *  gets its ALTER TABLE shown before the first no-transaction migration. */
 STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
 /** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
 STRATA_API int strata_set_single_transaction(strata *s, int32_t single);
@@ -652,7 +655,10 @@ STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int6
  * (schema_migrations of dbmate or golang-migrate, goose_db_version,
  * _sqlx_migrations, __diesel_schema_migrations, flyway_schema_history,
  * through the search_path, recognised by their columns; strata's own
- * history table is never taken for one). One catalog query.
+ * history table is never taken for one) that records at least one version
+ * as applied (as strata_adopt counts them; a dirty row counts too). An
+ * empty one, or goose's version 0 row alone, is not reported: adopting it
+ * would record nothing. One catalog query, plus a read of each table found.
  * @out_tool: when not NULL, receives the tool's name as strata_adopt takes
  *       it ("goose"), or NULL when there is none; owned by the caller, free
  *       with strata_free(). With several tools' tables, the first in the
@@ -672,9 +678,10 @@ STRATA_API int strata_other_history(strata *s, char **out_tool, char **out_table
  * run is refused before anything is locked or applied, STRATA_EUNKNOWN,
  * the message naming each tool and table: it would run that tool's
  * migrations again. Adopt them first (strata_adopt); ignore the table when
- * strata itself reverted every migration it had applied. The check costs
- * one catalog query, made only when strata's history has no row and
- * something is pending. Errors: STRATA_EINVAL (NULL @s).
+ * strata itself reverted every migration it had applied. The check is the
+ * one of strata_other_history, made only when strata's history has no row
+ * and something is pending: a database strata manages pays nothing for it.
+ * Errors: STRATA_EINVAL (NULL @s).
  */
 STRATA_API int strata_set_ignore_other_history(strata *s, int32_t ignore);
 /* Schema snapshots, diff, rollback proof and drift                    */

@@ -200,6 +200,8 @@ static int find_defaults(strata *s, found *hits, size_t *n)
     PQclear(r);
     for (size_t i = 0; rc && i < *n; i++)
         free(hits[i].table);
+    if (rc)
+        *n = 0;
     return rc;
 }
 
@@ -439,6 +441,44 @@ STRATA_EXPORT int strata_adopt(strata *s, const char *tool, const char *table, i
 
 /* ---- another tool's history, before strata's first run ---- */
 
+/* Whether @f records anything as applied. A dirty row or a version that is
+ * not an integer counts: the tool did run something, and adopt explains. */
+static int records_applied(strata *s, const found *f, bool *out)
+{
+    theirs t = {0};
+    int rc = read_theirs(s, f, &t);
+    free(t.applied);
+    if (rc == STRATA_EDIRTY || rc == STRATA_EPARSE) {
+        *out = true;
+        return STRATA_OK;
+    }
+    *out = rc == STRATA_OK && (t.n || t.upto >= 0 || t.baseline >= 0);
+    return rc;
+}
+
+/* The hits of find_defaults whose table records applied versions: an
+ * empty one (or goose's row 0 alone) would make adopt record nothing, and
+ * refusing would send the user round in circles. A read of each table
+ * found, only on this rare path. */
+static int find_others(strata *s, found *hits, size_t *n)
+{
+    size_t k = 0;
+    int rc = find_defaults(s, hits, n);
+    for (size_t i = 0; i < *n; i++) {
+        bool applied = false;
+        if (rc == STRATA_OK)
+            rc = records_applied(s, &hits[i], &applied);
+        if (rc == STRATA_OK && applied)
+            hits[k++] = hits[i];
+        else
+            free(hits[i].table);
+    }
+    *n = rc == STRATA_OK ? k : 0;
+    for (size_t i = 0; rc && i < k; i++)
+        free(hits[i].table);
+    return rc;
+}
+
 STRATA_EXPORT int strata_other_history(strata *s, char **out_tool, char **out_table)
 {
     found hits[N_DEFAULTS] = {{0}};
@@ -448,7 +488,7 @@ STRATA_EXPORT int strata_other_history(strata *s, char **out_tool, char **out_ta
     if (!s)
         return STRATA_EINVAL;
     clear_error(s);
-    if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = find_defaults(s, hits, &n)))
+    if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = find_others(s, hits, &n)))
         return rc;
     if (n && (!(tool = xstrdup(hits[0].tool->name)) || !(table = xstrdup(hits[0].name))))
         rc = set_error(s, STRATA_ENOMEM, "out of memory");
@@ -486,7 +526,7 @@ static int refuse_other(strata *s, const history *h, const found *hits, size_t n
                     "itself reverted everything). Nothing was applied",
                 h->exists ? "is empty" : "does not exist yet", n > 1 ? "those tools" : hits[0].tool->name,
                 n > 1 ? " --from TOOL" : "");
-    int rc = set_error_buf(s, STRATA_EUNKNOWN, &b);
+    int rc = set_error_buf(s, b.oom ? STRATA_ENOMEM : STRATA_EUNKNOWN, &b);
     sbuf_free(&b);
     return rc;
 }
@@ -499,7 +539,7 @@ int adopt_check_other(strata *s, const history *h)
     /* a database strata already manages pays nothing for this */
     if (s->ignore_other_history || h->n)
         return STRATA_OK;
-    rc = find_defaults(s, hits, &n);
+    rc = find_others(s, hits, &n);
     if (rc == STRATA_OK && n)
         rc = refuse_other(s, h, hits, n);
     for (size_t i = 0; i < n; i++)

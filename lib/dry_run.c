@@ -14,11 +14,21 @@
 #include "resume.h"
 #include "sqlcheck.h"
 
+/* What a first run sends before the migrations (engine.c start_run) and
+ * before the first no-transaction one (resume_prepare_table), known from
+ * the history read before the dry run; consumed as it is shown. */
+typedef struct first_run {
+    bool unknown;   /* no connection: whether the table exists is not known */
+    bool create;    /* the history table does not exist: created first */
+    bool alter;     /* it lacks done_hashes: the first no-transaction adds it */
+} first_run;
+
 typedef struct dry {
     strata *s;
     const migration *m;
     int32_t n;      /* events sent for this migration; the header is 0 */
     int res;        /* first failure (out of memory) */
+    first_run *fr;  /* NULL: not the run's own plan (redo, revert) */
 } dry;
 
 static void say(dry *d, const char *text)
@@ -211,6 +221,97 @@ static char *insert_after_sql(strata *s, const migration *m)
     return placeholder(sql, ELAPSED_TEXT, "<elapsed ms>, current_user");
 }
 
+/* ---- a first run ---- */
+
+/* start_run: under the lock, before the first migration. The CREATE is
+ * built in history.c and sent there; it is named here, not copied. */
+static void say_create(dry *d)
+{
+    sbuf b;
+    char *q;
+    if (!d->fr || !(d->fr->create || d->fr->unknown))
+        return;
+    if (d->fr->unknown) {
+        say(d, "-- first, under the migrator lock: the history table is created if it does not "
+               "exist yet (CREATE TABLE IF NOT EXISTS; not shown: without a connection its name "
+               "cannot be quoted)");
+        d->fr->unknown = false;
+        return;
+    }
+    q = history_qualified(d->s);
+    sbuf_init(&b);
+    if (q)
+        sbuf_printf(&b, "-- first run: the history table %s does not exist yet; under the "
+                        "migrator lock, before this migration, it is created (%sCREATE TABLE IF "
+                        "NOT EXISTS %s, the columns of doc/design.md section 3)",
+                    q, d->s->hist_schema ? "CREATE SCHEMA IF NOT EXISTS for its schema, then " : "", q);
+    else
+        b.oom = true;
+    free(q);
+    say_buf(d, &b);
+    d->fr->create = false;
+}
+
+/* run_notx.c: each no-transaction migration first looks whether the history
+ * table has its done_hashes column, and adds it when it does not (a table
+ * made by an older strata, or just now: it is created without it). */
+static void say_done_hashes(dry *d)
+{
+    char *q = NULL;
+    sbuf b;
+    say(d, "-- a catalog look first: whether the history table has its done_hashes column "
+           "(the finished statements' hashes, for an exact resume)");
+    if (!d->fr || !d->fr->alter || !d->s->conn)
+        return;
+    q = history_qualified(d->s);
+    sbuf_init(&b);
+    if (q)
+        sbuf_printf(&b, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS done_hashes text;", q);
+    else
+        b.oom = true;
+    free(q);
+    say(d, "-- it has not: the column is added, committed on its own");
+    say_buf(d, &b);
+    d->fr->alter = false;
+}
+
+/* Whether the existing history table lacks done_hashes. */
+static int lacks_done_hashes(strata *s, bool *out)
+{
+    char *q = history_qualified(s), *lit = q ? pg_literal(s, q) : NULL;
+    PGresult *r = NULL;
+    sbuf b;
+    int res;
+    free(q);
+    sbuf_init(&b);
+    if (lit)
+        sbuf_printf(&b, "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                        "AND attname = 'done_hashes' AND NOT attisdropped", lit);
+    free(lit);
+    res = !b.data || b.oom ? set_error(s, STRATA_ENOMEM, "out of memory") : pg_simple(s, b.data, &r);
+    if (res == STRATA_OK)
+        *out = !(PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "1") == 0);
+    PQclear(r);
+    sbuf_free(&b);
+    return res;
+}
+
+static int first_run_facts(strata *s, const history *h, const migration *const *items, size_t n,
+                           first_run *fr)
+{
+    bool notx = false;
+    for (size_t i = 0; i < n; i++)
+        notx |= items[i]->d.no_transaction && !items[i]->d.batch;
+    memset(fr, 0, sizeof *fr);
+    if (!h || !s->conn) {
+        fr->unknown = n > 0;
+        return STRATA_OK;
+    }
+    fr->create = n > 0 && !h->exists;
+    fr->alter = notx && !h->exists;
+    return notx && h->exists ? lacks_done_hashes(s, &fr->alter) : STRATA_OK;
+}
+
 /* ---- the modes ---- */
 
 typedef struct part {
@@ -314,6 +415,7 @@ static int dry_notx(dry *d, const part *p, bool revert)
         return res;
     say(d, "-- no-transaction: each round trip below commits on its own; shown as sent, ended by ;");
     if (!revert) {
+        say_done_hashes(d);
         rank_note(d);
         say_history(d, history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE), "INSERT of the dirty history row");
         if (!(hashes = resume_hashes(p->sql, &sl))) {
@@ -447,10 +549,10 @@ static void header(dry *d, const char *source, const char *mode, bool revert)
     say_buf(d, &b);
 }
 
-int dry_run_one(strata *s, const migration *m, bool revert)
+static int dry_one(strata *s, const migration *m, bool revert, first_run *fr)
 {
     directives tmp;
-    dry d = {s, m, 0, STRATA_OK};
+    dry d = {s, m, 0, STRATA_OK, fr};
     part p = {revert ? m->down_sql : m->up_sql, revert && m->down_source ? m->down_source : m->source,
               revert ? m->down_line : m->up_line, NULL};
     int res = STRATA_OK;
@@ -468,6 +570,7 @@ int dry_run_one(strata *s, const migration *m, bool revert)
     if (!p.settings)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     header(&d, p.source, empty ? "empty down" : mode_name(s, notx, batch, self, revert), revert);
+    say_create(&d);
     if (empty) {
         say(&d, "-- the down holds no statement: only its history row is removed (empty downs allowed)");
         say_history(&d, history_delete_sql(s, m->version), "DELETE of the history row");
@@ -482,4 +585,18 @@ int dry_run_one(strata *s, const migration *m, bool revert)
     }
     free(p.settings);
     return res ? res : d.res;
+}
+
+int dry_run_one(strata *s, const migration *m, bool revert)
+{
+    return dry_one(s, m, revert, NULL);
+}
+
+int dry_run_plan(strata *s, const history *h, const migration *const *items, size_t n)
+{
+    first_run fr;
+    int res = first_run_facts(s, h, items, n, &fr);
+    for (size_t i = 0; res == STRATA_OK && i < n; i++)
+        res = dry_one(s, items[i], false, &fr);
+    return res;
 }

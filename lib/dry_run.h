@@ -11,4 +11,11 @@
  * "file:line:col: message"; a batch that is not one statement, too. */
 int dry_run_one(strata *s, const migration *m, bool revert);
 
+/* The dry run of strata_apply's plan @items (in run order), @h the history
+ * read before it (NULL without a connection): as dry_run_one for each, plus
+ * what a first run sends before them, where it is sent: the history table's
+ * creation, and the done_hashes column an older (or new) history table gets
+ * before the first no-transaction migration. */
+int dry_run_plan(strata *s, const history *h, const migration *const *items, size_t n);
+
 #endif

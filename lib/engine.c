@@ -468,8 +468,8 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         res = make_plan(s, &empty, target, &p);
         if (res == STRATA_OK)
             res = check_plan(s, &p, NULL);
-        for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
-            res = dry_run_one(s, p.items[i], false);
+        if (res == STRATA_OK)
+            res = dry_run_plan(s, NULL, p.items, p.n);
         free(p.items);
         return res;
     }
@@ -487,8 +487,7 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)
         res = enforce_lint(s, &p);
     if (res == STRATA_OK && s->dry_run) {
-        for (size_t i = 0; res == STRATA_OK && i < p.n; i++)
-            res = dry_run_one(s, p.items[i], false);
+        res = dry_run_plan(s, &rc.hist, p.items, p.n);
     } else if (res == STRATA_OK && (p.n || first_dirty(&rc.hist))) {
         res = start_run(&rc, true);
         if (res == STRATA_OK)

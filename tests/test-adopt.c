@@ -122,7 +122,8 @@ static void apply_refused(strata *s, const char *tool, const char *table)
     snprintf(quoted, sizeof quoted, "%s (table \"%s\")", tool, table);
     ck_assert_msg(rc == STRATA_EUNKNOWN, "apply before adopt: %d %s", rc, strata_errmsg(s));
     ck_assert_msg(strstr(strata_errmsg(s), quoted) && strstr(strata_errmsg(s), "run 'strata adopt' first") &&
-                  strstr(strata_errmsg(s), "--ignore-other-history"), "%s", strata_errmsg(s));
+                  strstr(strata_errmsg(s), "--ignore-other-history") &&
+                  strstr(strata_errmsg(s), "strata's history does not exist yet"), "%s", strata_errmsg(s));
     ck_assert(!history_exists());
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tables WHERE tablename = 'tags'"), 0);
     ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
@@ -390,14 +391,22 @@ END_TEST
 
 /* ---- the refusal before strata's first run ---- */
 
-/* The database is empty but for goose's table (its migrations reverted by
+/* The database is empty but for goose's table (its migrations undone by
  * hand, say): the option applies everything; without it nothing runs. */
 START_TEST(ignore_option_applies_everything)
 {
     char *dir = dir_with("goose", "00001", "00002", "00003");
     test_sql(GOOSE_DDL);
+    test_sql("INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true)");
     strata *s = open_dir(dir);
+    char *t = (char *)"x";
+    /* goose's row 0 alone records nothing applied: adopt would record
+     * nothing, so there is nothing to refuse */
+    ck_assert_int_eq(strata_other_history(s, &t, NULL), STRATA_OK);
+    ck_assert_ptr_null(t);
     strata_set_dry_run(s, 1); /* a dry run of the refused run is refused too */
+    ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
+    test_sql("INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true), (2, true)");
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
     strata_set_dry_run(s, 0);
     ck_assert_int_eq(strata_set_ignore_other_history(NULL, 1), STRATA_EINVAL);
@@ -442,11 +451,16 @@ START_TEST(refusal_names_each_and_skips_strata_own)
     ck_assert_ptr_null(tb);
     test_sql(SQLX_DDL);
     test_sql(FLYWAY_DDL);
+    ck_assert_int_eq(strata_apply(s, 1), STRATA_OK); /* empty: adopting them would record nothing */
+    ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
+    test_sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) "
+             "VALUES (1, 'users', true, '\\x00', 10)");
+    test_sql(FLYWAY_ROW(1, "'1'", "SQL", false)); /* failed: it ran something */
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
     ck_assert_msg(strstr(strata_errmsg(s), "sqlx (table \"_sqlx_migrations\"), flyway (table "
                                           "\"flyway_schema_history\")") &&
                   strstr(strata_errmsg(s), "strata adopt --from TOOL") &&
-                  strstr(strata_errmsg(s), "does not exist yet"), "%s", strata_errmsg(s));
+                  strstr(strata_errmsg(s), "is empty"), "%s", strata_errmsg(s));
     ck_assert_int_eq(strata_other_history(s, &t, NULL), STRATA_OK);
     ck_assert_str_eq(t, "sqlx");
     strata_free(t);
@@ -463,6 +477,7 @@ START_TEST(refusal_names_each_and_skips_strata_own)
     strata_close(s);
     /* empty strata history, another tool's table: refused, "is empty" */
     test_sql(DIESEL_DDL);
+    test_sql("INSERT INTO __diesel_schema_migrations (version) VALUES ('1')");
     s = open_dir(dir);
     ck_assert_int_eq(strata_set_history_table(s, "schema_migrations"), STRATA_OK);
     ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);

@@ -320,6 +320,35 @@ START_TEST(embed_command)
     ck_assert_ptr_nonnull(f);
     fclose(f);
     ck_assert_int_eq(run_env(NULL, "embed", mdir, (char *)NULL), 2);
+    /* usage errors: one line and where the help is, as every command says it */
+    ck_assert_str_eq(err, "strata: embed: -o OUT.c is required (the C file to write)\n"
+                          "try 'strata embed --help'\n");
+    ck_assert_int_eq(run_env(NULL, "embed", "--bogus", (char *)NULL), 2);
+    ck_assert_str_eq(err, "strata: embed: unknown or incomplete option '--bogus'\n"
+                          "try 'strata embed --help'\n");
+    ck_assert_int_eq(run_env(NULL, "embed", "-o", outc, mdir, "two", (char *)NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err, "unexpected argument 'two'"));
+    ck_assert_int_eq(run_env(NULL, "--json", "embed", "-o", outc, (char *)NULL), 2);
+    json_check(out, "d['error']['code'] == 'usage' and 'DIR is required' in d['error']['message']");
+    ck_assert_int_eq(run_env(NULL, "embed", "--help", (char *)NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: strata embed -o"));
+    /* strata-embed shares the parser: the same one line, its own name */
+    const char *embed = getenv("STRATA_EMBED");
+    char cmd[1024], path[] = "/tmp/strata-embed-err-XXXXXX", got[1024];
+    int fd = mkstemp(path);
+    ck_assert_ptr_nonnull(embed);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "'%s' --symbol 'a b' -o x.c %s 2>'%s'", embed, mdir, path);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    slurp(path, got, sizeof got);
+    ck_assert_str_eq(got, "strata-embed: --symbol 'a b' is not a C identifier\n"
+                          "try 'strata-embed --help'\n");
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s'", embed, mdir, path);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    slurp(path, got, sizeof got);
+    ck_assert_str_eq(got, "strata-embed: -o OUT.c is required (the C file to write)\n"
+                          "try 'strata-embed --help'\n");
+    unlink(path);
     free(d);
 }
 END_TEST
@@ -957,6 +986,7 @@ START_TEST(up_ignore_other_history)
 {
     test_sql("CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, "
              "is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))");
+    test_sql("INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true)");
     ck_assert_int_eq(RUN("up", "--dry-run"), 1);
     ck_assert_ptr_nonnull(strstr(err, "goose_db_version"));
     ck_assert_int_eq(RUN("up", "--ignore-other-history"), 0);
@@ -1338,6 +1368,51 @@ START_TEST(dry_run_hostile_names_quoted)
 END_TEST
 
 
+/* Follow-up: the dry run of a first run says where the history table is
+ * created, and shows the done_hashes ALTER before the first no-transaction
+ * migration for a table that lacks the column, exactly as sent. */
+START_TEST(dry_run_first_run_history_statements)
+{
+    static const char alter[] = "\nALTER TABLE \"public\".\"strata_history\" ADD COLUMN IF NOT EXISTS "
+                                "done_hashes text;\n";
+    test_write(mdir, "3_idx.sql", "-- strata:no-transaction\nCREATE TABLE n3 (id int);\n");
+    test_write(mdir, "4_idx.sql", "-- strata:no-transaction\nCREATE TABLE n4 (id int);\n");
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 0);
+    ck_assert(!has_table("strata_history"));
+    long h1 = at(out, "-- ==== 1 users ("), h2 = at(out, "-- ==== 2 posts (");
+    long create = at(out, "\n-- first run: the history table \"public\".\"strata_history\" does not exist "
+                          "yet; under the migrator lock, before this migration, it is created (CREATE TABLE "
+                          "IF NOT EXISTS \"public\".\"strata_history\"");
+    ck_assert(h1 < create && create < h2 && create < at(out, "BEGIN;\nSET LOCAL"));
+    ck_assert_ptr_null(strstr(out + create + 16, "first run")); /* once */
+    long h3 = at(out, "-- ==== 3 idx ("), h4 = at(out, "-- ==== 4 idx (");
+    long alt = at(out, alter), dirty3 = at(out, "VALUES (3, 'idx'");
+    ck_assert(h3 < alt && alt < dirty3);
+    ck_assert_ptr_null(strstr(out + alt + 2, "ALTER TABLE")); /* the first no-transaction only */
+    ck_assert(h4 < at(out + h4, "-- a catalog look first") + h4);
+    /* an existing table without the column: no CREATE, the ALTER */
+    ck_assert_int_eq(RUN("up", "--to", "1"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_attribute WHERE attrelid = 'strata_history'::regclass "
+                                     "AND attname = 'done_hashes'"), 0);
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 0);
+    ck_assert_ptr_null(strstr(out, "first run"));
+    ck_assert(at(out, "-- ==== 3 idx (") < at(out, alter));
+    ck_assert_int_eq(RUN("--json", "up", "--dry-run", "--lint=off"), 0);
+    json_check(out, "any(s.startswith('ALTER TABLE') for s in d['migrations'][1]['statements'])");
+    /* the run sends it: the column is there afterwards, and no dry run shows it again */
+    ck_assert_int_eq(RUN("up", "--to", "3"), 0);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_attribute WHERE attrelid = 'strata_history'::regclass "
+                                     "AND attname = 'done_hashes'"), 1);
+    ck_assert_int_eq(RUN("up", "--dry-run", "--lint=off"), 0);
+    ck_assert_ptr_null(strstr(out, "ALTER TABLE"));
+    ck_assert_ptr_nonnull(strstr(out, "-- a catalog look first"));
+    /* a named schema is created with the table */
+    ck_assert_int_eq(RUN("--table", "Sch\xc3\xa9ma.h", "up", "--dry-run", "--lint=off"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "-- first run: the history table \"Sch\xc3\xa9ma\".\"h\" does not exist yet"));
+    ck_assert_ptr_nonnull(strstr(out, "(CREATE SCHEMA IF NOT EXISTS for its schema, then CREATE TABLE"));
+}
+END_TEST
+
 /* A child process holding the migrator lock of the current test database
  * (history public.strata_history) for @ms; *backend gets its backend pid. */
 static pid_t hold_lock(int ms, int *backend)
@@ -1593,6 +1668,10 @@ START_TEST(dry_run_offline_library)
                                  "connection its name cannot be quoted)\nCOMMIT;"), "%s", l.text);
     ck_assert_msg(strstr(l.text, "\nCREATE INDEX CONCURRENTLY ti ON t (id);\n") && strstr(l.text, "\nANALYZE t;\n"),
                   "%s", l.text);
+    const char *created = strstr(l.text, "-- first, under the migrator lock: the history table is created "
+                                         "if it does not exist yet");
+    ck_assert_msg(created && created > strstr(l.text, "-- ==== 1 t") && created < strstr(l.text, "-- ==== 2 i") &&
+                  !strstr(created + 10, "-- first,"), "%s", l.text);
     ck_assert_int_eq(strata_add_migrations(s, defs + 2, 1), STRATA_OK);
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EPARSE);
     ck_assert_msg(strstr(strata_errmsg(s), "3_bad:2:13: syntax error at or near \"WHERE\""), "%s", strata_errmsg(s));
@@ -1625,4 +1704,5 @@ static void cli_tests_dry_run_and_wait(TCase *tc)
     tcase_add_test(tc, dry_run_single_transaction_and_down);
     tcase_add_test(tc, dry_run_syntax_error_fails);
     tcase_add_test(tc, dry_run_hostile_names_quoted);
+    tcase_add_test(tc, dry_run_first_run_history_statements);
 }

@@ -6,12 +6,17 @@
 int cmd_embed(cli *c, int argc, char **argv)
 {
     embed_opts o;
-    (void)c;
-    int rc = embed_parse_args(&o, argc, argv, stderr);
-    if (rc == 3)
+    char msg[512];
+    int rc = embed_parse_args(&o, argc, argv, msg, sizeof msg);
+    if (rc == EMBED_ARGS_HELP) {
+        cli_help(stdout, "embed");
         return EXIT_OK;
+    }
+    if (rc == EMBED_ARGS_VERSION) {
+        printf("strata %s\n", strata_version());
+        return EXIT_OK;
+    }
     if (rc)
-        return EXIT_USAGE;
+        return cli_usage_error(c, "embed: %s", msg);
     return embed_run(&o, stderr) ? EXIT_FAIL : EXIT_OK;
 }
-

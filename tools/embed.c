@@ -26,7 +26,17 @@ void embed_usage(FILE *f, const char *prog)
             prog);
 }
 
-int embed_parse_args(embed_opts *o, int argc, char **argv, FILE *err)
+static bool c_identifier(const char *p)
+{
+    if (!*p || isdigit((unsigned char)*p))
+        return false;
+    for (; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_'))
+            return false;
+    return true;
+}
+
+int embed_parse_args(embed_opts *o, int argc, char **argv, char *msg, size_t msglen)
 {
     static const struct option longs[] = {{"output", required_argument, NULL, 'o'},
                                           {"header", required_argument, NULL, 'H'},
@@ -46,31 +56,26 @@ int embed_parse_args(embed_opts *o, int argc, char **argv, FILE *err)
         case 'H': o->out_h = optarg; break;
         case 's': o->symbol = optarg; break;
         case 'd': o->depfile = optarg; break;
-        case 'h': embed_usage(stdout, argv[0]); return 3;
-        case 'V': printf("strata-embed %s\n", strata_version()); return 3;
+        case 'h': return EMBED_ARGS_HELP;
+        case 'V': return EMBED_ARGS_VERSION;
         default:
-            fprintf(err, "%s: unknown or incomplete option '%s'\n", argv[0], argv[optind - 1]);
-            embed_usage(err, argv[0]);
-            return 2;
+            snprintf(msg, msglen, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return EMBED_ARGS_USAGE;
         }
     }
-    if (optind != argc - 1 || !o->out_c) {
-        fprintf(err, "%s: need -o OUT.c and exactly one DIR\n", argv[0]);
-        embed_usage(err, argv[0]);
-        return 2;
+    if (!o->out_c)
+        snprintf(msg, msglen, "-o OUT.c is required (the C file to write)");
+    else if (optind == argc)
+        snprintf(msg, msglen, "the migrations DIR is required");
+    else if (optind != argc - 1)
+        snprintf(msg, msglen, "unexpected argument '%s' (one DIR only)", argv[optind + 1]);
+    else if (!c_identifier(o->symbol))
+        snprintf(msg, msglen, "--symbol '%s' is not a C identifier", o->symbol);
+    else {
+        o->dir = argv[optind];
+        return EMBED_ARGS_OK;
     }
-    o->dir = argv[optind];
-    if (!*o->symbol) {
-        fprintf(err, "%s: --symbol '' is not a C identifier\n", argv[0]);
-        return 2;
-    }
-    for (const char *p = o->symbol; *p; p++) {
-        if (!(isalnum((unsigned char)*p) || *p == '_') || isdigit((unsigned char)o->symbol[0])) {
-            fprintf(err, "%s: --symbol '%s' is not a C identifier\n", argv[0], o->symbol);
-            return 2;
-        }
-    }
-    return 0;
+    return EMBED_ARGS_USAGE;
 }
 
 static void put_literal(FILE *f, const char *s)
