@@ -320,20 +320,40 @@ typedef struct part {
     char *settings;
 } part;
 
+/* Single-transaction mode (run_tx.c tx_sql, engine.c run_items): the
+ * settings and the SQL in one round trip, no savepoint (a failure rolls
+ * everything back anyway) and no INSERT of its own: the history rows of the
+ * whole run go in multi-row INSERTs just before the COMMIT. */
+static void dry_single(dry *d, const part *p)
+{
+    sbuf b;
+    say(d, "-- inside the run's one transaction: BEGIN; is sent before the first migration; "
+           "after the last, one multi-row INSERT of every history row (1000 rows a statement), "
+           "then COMMIT;");
+    rank_note(d);
+    sbuf_init(&b);
+    sbuf_puts(&b, p->settings);
+    sbuf_puts(&b, p->sql);
+    sbuf_puts(&b, "\n;\n");
+    say_buf(d, &b);
+    restore_note(d, true);
+}
+
 /* One round trip: the migration and its history statement, committed
  * together (run_tx.c, revert_tx). */
 static void dry_tx(dry *d, const part *p, bool revert)
 {
     strata *s = d->s;
     bool single = !revert && s->single_tx;
+    if (single) {
+        dry_single(d, p);
+        return;
+    }
     char *hist = !s->conn ? NULL
                  : revert ? history_delete_sql(s, d->m->version)
                           : history_insert_sql(s, d->m, "applied", -1, HIST_DURATION_IN_STATEMENT);
     sbuf b;
-    if (single)
-        say(d, "-- inside the run's one transaction: BEGIN; is sent before the first migration, "
-               "COMMIT; after the last");
-    if (s->observe && !single && !revert)
+    if (s->observe && !revert)
         say(d, "-- observe mode: the statements below are sent one by one in this transaction, "
                "each followed by a look at pg_locks and pg_class");
     if (s->pooled && !revert)
@@ -343,7 +363,7 @@ static void dry_tx(dry *d, const part *p, bool revert)
     if (!revert)
         rank_note(d);
     sbuf_init(&b);
-    sbuf_printf(&b, "%s\n%s", single ? "SAVEPOINT strata_m;" : "BEGIN;", p->settings);
+    sbuf_printf(&b, "BEGIN;\n%s", p->settings);
     sbuf_puts(&b, p->sql);
     sbuf_puts(&b, "\n;\n");
     if (hist)
@@ -353,7 +373,7 @@ static void dry_tx(dry *d, const part *p, bool revert)
                         "cannot be quoted)\n", revert ? "DELETE" : "INSERT");
     else
         b.oom = true;
-    sbuf_puts(&b, single ? "RELEASE strata_m;" : "COMMIT;");
+    sbuf_puts(&b, "COMMIT;");
     free(hist);
     say_buf(d, &b);
     restore_note(d, true);
