@@ -50,7 +50,16 @@ static const char *const rich_schema =
     "ALTER TABLE users DISABLE TRIGGER users_touch;\n"
     "ALTER TABLE users ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n"
     "CREATE POLICY own ON users FOR SELECT USING (id > 0);\n"
-    "ALTER TABLE cache REPLICA IDENTITY FULL;\n";
+    "ALTER TABLE cache REPLICA IDENTITY FULL;\n"
+    "CREATE RULE \"No Delete\" AS ON DELETE TO cache DO INSTEAD NOTHING;\n"
+    "CREATE STATISTICS \"App Schema\".\"Stats ü\" (ndistinct, dependencies) ON id, user_id "
+    "FROM \"App Schema\".orders;\n"
+    "ALTER STATISTICS \"App Schema\".\"Stats ü\" SET STATISTICS 200;\n"
+    "ALTER TABLE users ALTER created SET STATISTICS 500, ALTER name SET STORAGE MAIN, "
+    "ALTER name SET COMPRESSION pglz, ALTER created SET (n_distinct = -0.5, n_distinct_inherited = 10), "
+    "SET (toast.autovacuum_enabled = off, autovacuum_vacuum_scale_factor = 0.01);\n"
+    "CREATE INDEX cache_k ON cache (k) WITH (fillfactor = 40);\n"
+    "ALTER INDEX users_email_idx ALTER COLUMN 1 SET STATISTICS 300;\n";
 
 static char *render(const strata_schema *sc, int32_t format)
 {
@@ -148,6 +157,16 @@ START_TEST(snapshot_lists_every_kind)
         "procedure public.p(INOUT x integer)\n\tdefinition: CREATE OR REPLACE PROCEDURE public.p(INOUT x integer)",
         "aggregate public.sum2(integer)\n\tstate function: int4pl(integer,integer)\n\tstate type: integer\n",
         "function public.touch()\n",
+        "rule public.cache.\"No Delete\"\n\ttable: public.cache\n\tdefinition: CREATE RULE \"No Delete\" AS\\n"
+        "    ON DELETE TO public.cache DO INSTEAD NOTHING;\n\tenabled: enabled\n",
+        "statistics \"App Schema\".\"Stats ü\"\n\ttable: \"App Schema\".orders\n\tdefinition: CREATE STATISTICS "
+        "\"App Schema\".\"Stats ü\" (ndistinct, dependencies) ON id, user_id FROM \"App Schema\".orders\n"
+        "\tstatistics target: 200\n",
+        "\tdefault: '2020-01-02'::date\n\tstatistics: 500\n\toptions: n_distinct=-0.5, n_distinct_inherited=10\n",
+        "\tdefault: 'anon'::text\n\tstorage: main\n\tcompression: pglz\n",
+        "\toptions: autovacuum_vacuum_scale_factor=0.01\n\ttoast options: toast.autovacuum_enabled=off\n",
+        "USING btree (k) WITH (fillfactor='40')\n",
+        "\treplica identity: false\n\tcolumn statistics: 1 300\n",
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         assert_has(t, expect[i]);
@@ -532,6 +551,46 @@ static const kind_case kind_cases[] = {
      "ALTER TABLE k22 ADD COLUMN IF NOT EXISTS g int GENERATED ALWAYS AS (id * 2) STORED", "SELECT 1",
      "ALTER TABLE k22 DROP COLUMN g, ADD COLUMN h int", "ALTER TABLE k22 DROP COLUMN g",
      "+ column public.k22.g\n", "+ column public.k22.h\n"},
+    /* issue 12's oracle: a rule, extended statistics and a statistics
+     * target left behind by a down that undoes only the rest */
+    {"CREATE TABLE k23 (id bigint); CREATE RULE k23_keep AS ON UPDATE TO k23 DO INSTEAD NOTHING",
+     "DROP TABLE k23",
+     "ALTER TABLE k23 ADD COLUMN locked boolean; "
+     "CREATE OR REPLACE RULE k23_no_delete AS ON DELETE TO k23 DO INSTEAD NOTHING",
+     "ALTER TABLE k23 DROP COLUMN locked",
+     "ALTER TABLE k23 DROP COLUMN locked; DROP RULE k23_no_delete ON k23; ALTER TABLE k23 DISABLE RULE k23_keep",
+     "ALTER TABLE k23 DROP COLUMN locked; DROP RULE k23_no_delete ON k23", "+ rule public.k23.k23_no_delete\n",
+     "~ rule public.k23.k23_keep: enabled enabled -> disabled"},
+    {"CREATE TABLE k24 (id bigint, tenant_id bigint, created_at timestamptz); "
+     "CREATE STATISTICS k24_keep ON id, tenant_id FROM k24", "DROP TABLE k24",
+     "ALTER TABLE k24 ADD COLUMN region text; "
+     "CREATE STATISTICS IF NOT EXISTS k24_stats (dependencies) ON tenant_id, created_at FROM k24",
+     "ALTER TABLE k24 DROP COLUMN region",
+     "ALTER TABLE k24 DROP COLUMN region; DROP STATISTICS k24_stats; ALTER STATISTICS k24_keep SET STATISTICS 50",
+     "ALTER TABLE k24 DROP COLUMN region; DROP STATISTICS k24_stats", "+ statistics public.k24_stats\n",
+     "~ statistics public.k24_keep: statistics target -1 -> 50"},
+    {"CREATE TABLE k25 (id bigint, tenant_id bigint)", "DROP TABLE k25",
+     "ALTER TABLE k25 ALTER COLUMN tenant_id SET STATISTICS 1000; CREATE INDEX k25_tenant_idx ON k25 (tenant_id)",
+     "DROP INDEX k25_tenant_idx",
+     "DROP INDEX k25_tenant_idx; ALTER TABLE k25 ALTER tenant_id SET STATISTICS -1, ALTER id SET STATISTICS 10",
+     "DROP INDEX k25_tenant_idx; ALTER TABLE k25 ALTER tenant_id SET STATISTICS -1",
+     "~ column public.k25.tenant_id: statistics -1 -> 1000", "~ column public.k25.id: statistics -1 -> 10"},
+    {"CREATE TABLE k26 (a text, b text)", "DROP TABLE k26", "ALTER TABLE k26 ALTER a SET STORAGE EXTERNAL",
+     "SELECT 1", "ALTER TABLE k26 ALTER a SET STORAGE EXTENDED, ALTER b SET STORAGE MAIN",
+     "ALTER TABLE k26 ALTER a SET STORAGE EXTENDED", "~ column public.k26.a: storage (the type's) -> external",
+     "~ column public.k26.b: storage (the type's) -> main"},
+    {"CREATE TABLE k27 (a text, b text)", "DROP TABLE k27",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION pglz, ALTER b SET (n_distinct = 100)", "ALTER TABLE k27 ALTER a SET COMPRESSION default",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION default, ALTER b SET (n_distinct = 50)",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION default, ALTER b RESET (n_distinct)",
+     "~ column public.k27.b: options (none) -> n_distinct=100", "~ column public.k27.b: options (none) -> n_distinct=50"},
+    {"CREATE TABLE k28 (a text); CREATE INDEX k28_a ON k28 (a)", "DROP TABLE k28",
+     "ALTER TABLE k28 SET (toast.autovacuum_enabled = false); ALTER INDEX k28_a SET (fillfactor = 60)",
+     "ALTER TABLE k28 RESET (toast.autovacuum_enabled)", "ALTER INDEX k28_a RESET (fillfactor)",
+     "ALTER TABLE k28 RESET (toast.autovacuum_enabled); ALTER INDEX k28_a RESET (fillfactor)",
+     "~ index public.k28_a: definition CREATE INDEX k28_a ON public.k28 USING btree (a) -> "
+     "CREATE INDEX k28_a ON public.k28 USING btree (a) WITH (fillfactor='60')",
+     "~ table public.k28: toast options (none) -> toast.autovacuum_enabled=false"},
 };
 #define NKINDS (sizeof kind_cases / sizeof kind_cases[0])
 

@@ -24,6 +24,10 @@
     "(SELECT ds.description FROM pg_description ds WHERE ds.objoid = " oid " AND ds.classoid = '" cls \
     "'::regclass AND ds.objsubid = " sub ")"
 #define TBL "(SELECT " QN("tn", "tc.relname") " FROM pg_class tc JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = "
+/* a tablespace other than the database's default (0) */
+#define SPC(oid) "(SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = " oid ")"
+#define STORAGE(x) \
+    "CASE " x " WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END"
 #define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl") " AS acl"
 #define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl") " AS acl"
 
@@ -110,6 +114,10 @@ const sch_query sch_queries[] = {
      "CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' "
      "ELSE 'index' END AS \"replica identity\", "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
+     "(SELECT string_agg('toast.' || o, ', ' ORDER BY o) FROM pg_class tt, unnest(tt.reloptions) o "
+     "WHERE tt.oid = c.reltoastrelid) AS \"toast options\", "
+     "(SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') "
+     "AS \"access method\", " SPC("c.reltablespace") " AS tablespace, "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') "
@@ -126,6 +134,10 @@ const sch_query sch_queries[] = {
      "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default, "
      "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity, "
      "CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated, "
+     "NULLIF(a.attstattarget, -1)::text AS statistics, "
+     "CASE WHEN a.attstorage <> t.typstorage THEN " STORAGE("a.attstorage") " END AS storage, "
+     "CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression, "
+     "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(a.attoptions) o) AS options, "
      DESC("pg_class", "c.oid", "a.attnum") " AS comment $P "
      "$K "
      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -158,6 +170,9 @@ const sch_query sch_queries[] = {
      "pg_get_indexdef(i.indexrelid) AS definition, i.indisunique::text AS unique, "
      "i.indisprimary::text AS primary, i.indisvalid::text AS valid, "
      "(i.indpred IS NOT NULL)::text AS partial, i.indisreplident::text AS \"replica identity\", "
+     SPC("ic.reltablespace") " AS tablespace, "
+     "(SELECT string_agg(a.attnum || ' ' || a.attstattarget, ', ' ORDER BY a.attnum) FROM pg_attribute a "
+     "WHERE a.attrelid = ic.oid AND a.attstattarget <> -1) AS \"column statistics\", "
      DESC("pg_class", "ic.oid", "0") " AS comment "
      "$K "
      "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
@@ -177,6 +192,28 @@ const sch_query sch_queries[] = {
      "AND" NOT_EXT("pg_class", "t.tgrelid"),
      "",
      "t.oid", "ARRAY[c.relnamespace, t.tgrelid, t.tgfoid]"},
+
+    /* rules other than a view's _RETURN (its definition is the view's) */
+    {"SELECT 'rule', " TBL "r.ev_class) || '.' || quote_ident(r.rulename), " TBL "r.ev_class) AS table, "
+     "pg_get_ruledef(r.oid) AS definition, CASE r.ev_enabled WHEN 'O' THEN 'enabled' "
+     "WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled, "
+     DESC("pg_rewrite", "r.oid", "0") " AS comment "
+     "$K "
+     "FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE NOT (r.rulename = '_RETURN' AND c.relkind IN ('v', 'm')) AND" NS("n")
+     "AND r.ev_class IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "r.ev_class"),
+     "",
+     "r.oid", "ARRAY[c.relnamespace, r.ev_class]"},
+
+    {"SELECT 'statistics', " QN("n", "s.stxname") ", " TBL "s.stxrelid) AS table, "
+     "pg_get_statisticsobjdef(s.oid) AS definition, NULLIF(s.stxstattarget, -1)::text AS \"statistics target\", "
+     DESC("pg_statistic_ext", "s.oid", "0") " AS comment $P "
+     "$K "
+     "FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+     "JOIN pg_class c ON c.oid = s.stxrelid WHERE" NS("n")
+     "AND s.stxrelid IS DISTINCT FROM $H AND" NOT_EXT("pg_statistic_ext", "s.oid"),
+     ", pg_get_userbyid(s.stxowner) AS owner",
+     "s.oid", "ARRAY[s.stxnamespace, s.stxrelid, c.relnamespace]"},
 
     {"SELECT 'policy', " TBL "p.polrelid) || '.' || quote_ident(p.polname), " TBL "p.polrelid) AS table, "
      "CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update' "
