@@ -13,7 +13,12 @@
     " NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls "'::regclass " \
     "AND x.objid = " oid " AND x.deptype = 'e') "
 #define QN(n, c) "quote_ident(" n ".nspname) || '.' || quote_ident(" c ")"
-#define ACL(x) "(SELECT string_agg(a::text, ', ' ORDER BY a::text) FROM unnest(" x ") a)"
+/* a grant list other than the default for its owner (@kind: acldefault's
+ * object type, an SQL expression): REVOKE ALL after a GRANT leaves the owner's default written
+ * out, which is the same privileges as none written */
+#define ACL(x, kind, owner) \
+    "CASE WHEN " x " IS DISTINCT FROM acldefault(" kind ", " owner ") THEN (SELECT string_agg(a::text, " \
+    "', ' ORDER BY a::text) FROM unnest(" x ") a) END"
 #define COLL(oid) \
     "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co " \
     "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
@@ -28,15 +33,16 @@
 #define SPC(oid) "(SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = " oid ")"
 #define STORAGE(x) \
     "CASE " x " WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END"
-#define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl") " AS acl"
-#define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl") " AS acl"
+#define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl", "'T'", "t.typowner") " AS acl"
+#define REL_ACL_KIND "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\""
+#define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl", REL_ACL_KIND, "c.relowner") " AS acl"
 
 const sch_query sch_queries[] = {
     {"SELECT 'schema', quote_ident(n.nspname), " DESC("pg_namespace", "n.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_namespace n WHERE" NS("n")
      "AND n.nspname IS DISTINCT FROM nullif(current_setting('strata.snapshot_hist_schema'), '')",
-     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl") " AS acl",
+     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl", "'n'", "n.nspowner") " AS acl",
      "n.oid", "ARRAY[]::oid[]"},
 
     {"SELECT 'extension', quote_ident(e.extname), e.extversion AS version, "
@@ -145,7 +151,7 @@ const sch_query sch_queries[] = {
      "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
      "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') "
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
-     ", " ACL("a.attacl") " AS acl",
+     ", " ACL("a.attacl", "'c'", "c.relowner") " AS acl",
      "c.oid", "ARRAY[c.relnamespace, a.atttypid, a.attcollation, d.oid]"},
 
     {"SELECT 'constraint', coalesce(" QN("tn", "tc.relname") ", " QN("n", "ty.typname") ") || '.' || "
@@ -244,7 +250,7 @@ const sch_query sch_queries[] = {
      "$K "
      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind <> 'a' "
      "AND" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl", "'f'", "p.proowner") " AS acl",
      "p.oid", "ARRAY[p.pronamespace]"},
 
     {"SELECT 'aggregate', " QN("n", "p.proname") " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
@@ -255,7 +261,7 @@ const sch_query sch_queries[] = {
      "$K "
      "FROM pg_proc p JOIN pg_aggregate g ON g.aggfnoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl", "'f'", "p.proowner") " AS acl",
      "p.oid", "ARRAY[p.pronamespace, g.aggtransfn, g.aggfinalfn, g.aggcombinefn]"},
 };
 
