@@ -985,13 +985,13 @@ END_TEST
 static const char *const grant_role = "strata_oracle_app";
 
 static strata_migration_def grant_defs[] = {
-    {1, "t", "CREATE TABLE t (id bigint PRIMARY KEY, tenant_id bigint, created_at timestamptz);", "DROP TABLE t;"},
+    {1, "t", "CREATE TABLE t (id bigint PRIMARY KEY, tenant_id bigint, created_at timestamptz); "
+             "CREATE TABLE t2 (id int); CREATE SEQUENCE q;", "DROP TABLE t, t2; DROP SEQUENCE q;"},
     {2, "grant", "GRANT SELECT, INSERT ON t TO strata_oracle_app;", "REVOKE INSERT ON t FROM strata_oracle_app;"},
-    {3, "exact", "CREATE SEQUENCE q; GRANT USAGE ON SEQUENCE q TO strata_oracle_app; "
-                 "GRANT USAGE ON SCHEMA public TO strata_oracle_app; "
-                 "GRANT SELECT (id) ON t TO strata_oracle_app;",
-     "REVOKE ALL ON SEQUENCE q FROM strata_oracle_app; REVOKE USAGE ON SCHEMA public FROM strata_oracle_app; "
-     "REVOKE ALL (id) ON t FROM strata_oracle_app; DROP SEQUENCE q;"},
+    {3, "exact", "GRANT SELECT ON t2 TO strata_oracle_app; GRANT USAGE ON SEQUENCE q TO strata_oracle_app; "
+                 "GRANT UPDATE (id) ON t2 TO strata_oracle_app;",
+     "REVOKE ALL ON t2 FROM strata_oracle_app; REVOKE ALL ON SEQUENCE q FROM strata_oracle_app; "
+     "REVOKE ALL (id) ON t2 FROM strata_oracle_app;"},
 };
 
 static void grant_role_create(void)
