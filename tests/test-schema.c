@@ -60,7 +60,8 @@ static const char *const rich_schema =
     "ALTER name SET COMPRESSION pglz, ALTER created SET (n_distinct = -0.5, n_distinct_inherited = 10), "
     "SET (toast.autovacuum_enabled = off, autovacuum_vacuum_scale_factor = 0.01);\n"
     "CREATE INDEX cache_k ON cache (k) WITH (fillfactor = 40);\n"
-    "ALTER INDEX users_email_idx ALTER COLUMN 1 SET STATISTICS 300;\n";
+    "ALTER INDEX users_email_idx ALTER COLUMN 1 SET STATISTICS 300;\n"
+    "ALTER TABLE cache CLUSTER ON cache_k;\n";
 
 static char *render(const strata_schema *sc, int32_t format)
 {
@@ -168,6 +169,8 @@ START_TEST(snapshot_lists_every_kind)
         "\toptions: autovacuum_vacuum_scale_factor=0.01\n\ttoast options: toast.autovacuum_enabled=off\n",
         "USING btree (k) WITH (fillfactor='40')\n",
         "\treplica identity: false\n\tcolumn statistics: 1 300\n",
+        "USING btree (k) WITH (fillfactor='40')\n\tunique: false\n\tprimary: false\n\tvalid: true\n"
+        "\tpartial: false\n\treplica identity: false\n\tclustered: true\n",
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         assert_has(t, expect[i]);
@@ -1096,7 +1099,8 @@ START_TEST(roundtrip_access_method_and_tablespace)
                      "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);",
          "DROP TABLE t; DROP ACCESS METHOD heap2;"},
         {2, "move", "ALTER TABLE t SET ACCESS METHOD heap2, SET TABLESPACE strata_rt_space; "
-                    "ALTER INDEX t_a SET TABLESPACE strata_rt_space;",
+                    "ALTER INDEX t_a SET TABLESPACE strata_rt_space; ALTER TABLE t CLUSTER ON t_a; "
+                    "CREATE MATERIALIZED VIEW IF NOT EXISTS mv TABLESPACE strata_rt_space AS SELECT 1 AS x;",
          "ALTER TABLE t SET TABLESPACE pg_default;"},
         {3, "exact", "ALTER TABLE t SET TABLESPACE pg_default;", "ALTER TABLE t SET TABLESPACE strata_rt_space;"},
     };
@@ -1107,6 +1111,8 @@ START_TEST(roundtrip_access_method_and_tablespace)
     const char *d = strata_roundtrip_get(r, 1)->diff;
     assert_has(d, "~ table public.t: access method (none) -> heap2\n");
     assert_has(d, "~ index public.t_a: tablespace (none) -> strata_rt_space\n");
+    assert_has(d, "~ index public.t_a: clustered (none) -> true\n");
+    assert_has(d, "+ materialized view public.mv\n");
     ck_assert_ptr_null(strstr(d, "~ table public.t: tablespace"));
     assert_item(r, 2, 3, STRATA_RT_OK);
     strata_roundtrip_report_free(r);
@@ -1114,6 +1120,7 @@ START_TEST(roundtrip_access_method_and_tablespace)
     char *t = snap_text();
     assert_has(t, "\taccess method: heap2\n");
     assert_has(t, "\ttablespace: strata_rt_space\n");
+    assert_has(t, "materialized view public.mv\n\tdefinition:  SELECT 1 AS x;\n\ttablespace: strata_rt_space\n");
     free(t);
 }
 END_TEST
