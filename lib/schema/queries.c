@@ -35,7 +35,8 @@
     "CASE " x " WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END"
 #define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl", "'T'", "t.typowner") " AS acl"
 #define REL_ACL_KIND "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\""
-#define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl", REL_ACL_KIND, "c.relowner") " AS acl"
+#define REL_PRIV \
+    ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl", REL_ACL_KIND, "c.relowner") " AS acl"
 
 const sch_query sch_queries[] = {
     {"SELECT 'schema', quote_ident(n.nspname), " DESC("pg_namespace", "n.oid", "0") " AS comment $P "
@@ -213,7 +214,8 @@ const sch_query sch_queries[] = {
      "r.oid", "ARRAY[c.relnamespace, r.ev_class]"},
 
     {"SELECT 'statistics', " QN("n", "s.stxname") ", " TBL "s.stxrelid) AS table, "
-     "pg_get_statisticsobjdef(s.oid) AS definition, NULLIF(s.stxstattarget, -1)::text AS \"statistics target\", "
+     "pg_get_statisticsobjdef(s.oid) AS definition, "
+     "NULLIF(s.stxstattarget, -1)::text AS \"statistics target\", "
      DESC("pg_statistic_ext", "s.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
