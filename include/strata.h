@@ -709,7 +709,11 @@ enum strata_format {
  * bounds, inheritance, row security, replica identity), columns (in attnum
  * order: type, collation, default, NOT NULL, identity, generated), constraints
  * (table and domain), indexes, views, materialized views, functions,
- * procedures, aggregates, triggers, policies and comments. The history table
+ * procedures, aggregates, triggers, policies, rules (not a view's _RETURN
+ * rule), extended statistics and comments; a column's statistics target,
+ * storage (when not its type's), compression and options; a table's
+ * options, access method (when not heap) and tablespace (when not the
+ * database's), an index's tablespace. The history table
  * (strata_set_history_table), system schemas and objects that belong to an
  * extension are left out. Names are quoted, qualified and sorted; the text
  * holds no OIDs, so the same schema gives the same snapshot whatever the
@@ -879,6 +883,17 @@ typedef struct strata_roundtrip_report strata_roundtrip_report;
  * migrations below @from is returned with its code.
  */
 STRATA_API int strata_verify_roundtrip(strata *s, int64_t from, strata_roundtrip_report **out);
+/**
+ * strata_verify_roundtrip_flags - strata_verify_roundtrip with snapshot
+ * flags. @flags: 0 (the same as strata_verify_roundtrip: owners and grants
+ * are not compared, a GRANT the down forgets to revoke passes) or
+ * STRATA_SCHEMA_PRIVILEGES (owners and grants are compared too; every
+ * snapshot is then a full one, as an event trigger is not told which
+ * object a GRANT or REVOKE changed).
+ * Errors: as strata_verify_roundtrip; STRATA_EINVAL for unknown flags.
+ */
+STRATA_API int strata_verify_roundtrip_flags(strata *s, int64_t from, int32_t flags,
+                                             strata_roundtrip_report **out);
 /** strata_roundtrip_count - number of items in @r (0 for NULL). */
 STRATA_API size_t strata_roundtrip_count(const strata_roundtrip_report *r);
 /** strata_roundtrip_get - item @index (version order), borrowed from @r;

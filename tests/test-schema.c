@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -50,7 +51,17 @@ static const char *const rich_schema =
     "ALTER TABLE users DISABLE TRIGGER users_touch;\n"
     "ALTER TABLE users ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n"
     "CREATE POLICY own ON users FOR SELECT USING (id > 0);\n"
-    "ALTER TABLE cache REPLICA IDENTITY FULL;\n";
+    "ALTER TABLE cache REPLICA IDENTITY FULL;\n"
+    "CREATE RULE \"No Delete\" AS ON DELETE TO cache DO INSTEAD NOTHING;\n"
+    "CREATE STATISTICS \"App Schema\".\"Stats ü\" (ndistinct, dependencies) ON id, user_id "
+    "FROM \"App Schema\".orders;\n"
+    "ALTER STATISTICS \"App Schema\".\"Stats ü\" SET STATISTICS 200;\n"
+    "ALTER TABLE users ALTER created SET STATISTICS 500, ALTER name SET STORAGE MAIN, "
+    "ALTER name SET COMPRESSION pglz, ALTER created SET (n_distinct = -0.5, n_distinct_inherited = 10), "
+    "SET (toast.autovacuum_enabled = off, autovacuum_vacuum_scale_factor = 0.01);\n"
+    "CREATE INDEX cache_k ON cache (k) WITH (fillfactor = 40);\n"
+    "ALTER INDEX users_email_idx ALTER COLUMN 1 SET STATISTICS 300;\n"
+    "ALTER TABLE cache CLUSTER ON cache_k;\n";
 
 static char *render(const strata_schema *sc, int32_t format)
 {
@@ -148,6 +159,18 @@ START_TEST(snapshot_lists_every_kind)
         "procedure public.p(INOUT x integer)\n\tdefinition: CREATE OR REPLACE PROCEDURE public.p(INOUT x integer)",
         "aggregate public.sum2(integer)\n\tstate function: int4pl(integer,integer)\n\tstate type: integer\n",
         "function public.touch()\n",
+        "rule public.cache.\"No Delete\"\n\ttable: public.cache\n\tdefinition: CREATE RULE \"No Delete\" AS\\n"
+        "    ON DELETE TO public.cache DO INSTEAD NOTHING;\n\tenabled: enabled\n",
+        "statistics \"App Schema\".\"Stats ü\"\n\ttable: \"App Schema\".orders\n\tdefinition: CREATE STATISTICS "
+        "\"App Schema\".\"Stats ü\" (ndistinct, dependencies) ON id, user_id FROM \"App Schema\".orders\n"
+        "\tstatistics target: 200\n",
+        "\tdefault: '2020-01-02'::date\n\tstatistics: 500\n\toptions: n_distinct=-0.5, n_distinct_inherited=10\n",
+        "\tdefault: 'anon'::text\n\tstorage: main\n\tcompression: pglz\n",
+        "\toptions: autovacuum_vacuum_scale_factor=0.01\n\ttoast options: toast.autovacuum_enabled=off\n",
+        "USING btree (k) WITH (fillfactor='40')\n",
+        "\treplica identity: false\n\tcolumn statistics: 1 300\n",
+        "USING btree (k) WITH (fillfactor='40')\n\tunique: false\n\tprimary: false\n\tvalid: true\n"
+        "\tpartial: false\n\treplica identity: false\n\tclustered: true\n",
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         assert_has(t, expect[i]);
@@ -532,6 +555,46 @@ static const kind_case kind_cases[] = {
      "ALTER TABLE k22 ADD COLUMN IF NOT EXISTS g int GENERATED ALWAYS AS (id * 2) STORED", "SELECT 1",
      "ALTER TABLE k22 DROP COLUMN g, ADD COLUMN h int", "ALTER TABLE k22 DROP COLUMN g",
      "+ column public.k22.g\n", "+ column public.k22.h\n"},
+    /* issue 12's oracle: a rule, extended statistics and a statistics
+     * target left behind by a down that undoes only the rest */
+    {"CREATE TABLE k23 (id bigint); CREATE RULE k23_keep AS ON UPDATE TO k23 DO INSTEAD NOTHING",
+     "DROP TABLE k23",
+     "ALTER TABLE k23 ADD COLUMN locked boolean; "
+     "CREATE OR REPLACE RULE k23_no_delete AS ON DELETE TO k23 DO INSTEAD NOTHING",
+     "ALTER TABLE k23 DROP COLUMN locked",
+     "ALTER TABLE k23 DROP COLUMN locked; DROP RULE k23_no_delete ON k23; ALTER TABLE k23 DISABLE RULE k23_keep",
+     "ALTER TABLE k23 DROP COLUMN locked; DROP RULE k23_no_delete ON k23", "+ rule public.k23.k23_no_delete\n",
+     "~ rule public.k23.k23_keep: enabled enabled -> disabled"},
+    {"CREATE TABLE k24 (id bigint, tenant_id bigint, created_at timestamptz); "
+     "CREATE STATISTICS k24_keep ON id, tenant_id FROM k24", "DROP TABLE k24",
+     "ALTER TABLE k24 ADD COLUMN region text; "
+     "CREATE STATISTICS IF NOT EXISTS k24_stats (dependencies) ON tenant_id, created_at FROM k24",
+     "ALTER TABLE k24 DROP COLUMN region",
+     "ALTER TABLE k24 DROP COLUMN region; DROP STATISTICS k24_stats; ALTER STATISTICS k24_keep SET STATISTICS 50",
+     "ALTER TABLE k24 DROP COLUMN region; DROP STATISTICS k24_stats", "+ statistics public.k24_stats\n",
+     "~ statistics public.k24_keep: statistics target -1 -> 50"},
+    {"CREATE TABLE k25 (id bigint, tenant_id bigint)", "DROP TABLE k25",
+     "ALTER TABLE k25 ALTER COLUMN tenant_id SET STATISTICS 1000; CREATE INDEX k25_tenant_idx ON k25 (tenant_id)",
+     "DROP INDEX k25_tenant_idx",
+     "DROP INDEX k25_tenant_idx; ALTER TABLE k25 ALTER tenant_id SET STATISTICS -1, ALTER id SET STATISTICS 10",
+     "DROP INDEX k25_tenant_idx; ALTER TABLE k25 ALTER tenant_id SET STATISTICS -1",
+     "~ column public.k25.tenant_id: statistics -1 -> 1000", "~ column public.k25.id: statistics -1 -> 10"},
+    {"CREATE TABLE k26 (a text, b text)", "DROP TABLE k26", "ALTER TABLE k26 ALTER a SET STORAGE EXTERNAL",
+     "SELECT 1", "ALTER TABLE k26 ALTER a SET STORAGE EXTENDED, ALTER b SET STORAGE MAIN",
+     "ALTER TABLE k26 ALTER a SET STORAGE EXTENDED", "~ column public.k26.a: storage (the type's) -> external",
+     "~ column public.k26.b: storage (the type's) -> main"},
+    {"CREATE TABLE k27 (a text, b text)", "DROP TABLE k27",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION pglz, ALTER b SET (n_distinct = 100)", "ALTER TABLE k27 ALTER a SET COMPRESSION default",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION default, ALTER b SET (n_distinct = 50)",
+     "ALTER TABLE k27 ALTER a SET COMPRESSION default, ALTER b RESET (n_distinct)",
+     "~ column public.k27.b: options (none) -> n_distinct=100", "~ column public.k27.b: options (none) -> n_distinct=50"},
+    {"CREATE TABLE k28 (a text); CREATE INDEX k28_a ON k28 (a)", "DROP TABLE k28",
+     "ALTER TABLE k28 SET (toast.autovacuum_enabled = false); ALTER INDEX k28_a SET (fillfactor = 60)",
+     "ALTER TABLE k28 RESET (toast.autovacuum_enabled)", "ALTER INDEX k28_a RESET (fillfactor)",
+     "ALTER TABLE k28 RESET (toast.autovacuum_enabled); ALTER INDEX k28_a RESET (fillfactor)",
+     "~ index public.k28_a: definition CREATE INDEX k28_a ON public.k28 USING btree (a) -> "
+     "CREATE INDEX k28_a ON public.k28 USING btree (a) WITH (fillfactor='60')",
+     "~ table public.k28: toast options (none) -> toast.autovacuum_enabled=false"},
 };
 #define NKINDS (sizeof kind_cases / sizeof kind_cases[0])
 
@@ -920,6 +983,170 @@ START_TEST(roundtrip_safety_net_distrusts)
 }
 END_TEST
 
+/* Issue 12, item 1: a down that revokes only part of a grant. Owners and
+ * grants are compared only when asked (STRATA_SCHEMA_PRIVILEGES). */
+static const char *const grant_role = "strata_oracle_app";
+
+static strata_migration_def grant_defs[] = {
+    {1, "t", "CREATE TABLE t (id bigint PRIMARY KEY, tenant_id bigint, created_at timestamptz); "
+             "CREATE TABLE t2 (id int); CREATE SEQUENCE q;", "DROP TABLE t, t2; DROP SEQUENCE q;"},
+    {2, "grant", "GRANT SELECT, INSERT ON t TO strata_oracle_app;", "REVOKE INSERT ON t FROM strata_oracle_app;"},
+    {3, "exact", "GRANT SELECT ON t2 TO strata_oracle_app; GRANT USAGE ON SEQUENCE q TO strata_oracle_app; "
+                 "GRANT UPDATE (id) ON t2 TO strata_oracle_app;",
+     "REVOKE ALL ON t2 FROM strata_oracle_app; REVOKE ALL ON SEQUENCE q FROM strata_oracle_app; "
+     "REVOKE ALL (id) ON t2 FROM strata_oracle_app;"},
+};
+
+static void grant_role_create(void)
+{
+    test_sql("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'strata_oracle_app') THEN "
+             "CREATE ROLE strata_oracle_app; END IF; END$$;");
+}
+
+static strata_roundtrip_report *grant_roundtrip(int32_t flags)
+{
+    strata *s = test_open();
+    strata_roundtrip_report *r = NULL;
+    ck_assert_int_eq(strata_add_migrations(s, grant_defs, 3), STRATA_OK);
+    int rc = strata_verify_roundtrip_flags(s, 0, flags, &r);
+    ck_assert_msg(rc == STRATA_OK, "roundtrip: %d %s", rc, strata_errmsg(s));
+    strata_close(s);
+    return r;
+}
+
+START_TEST(roundtrip_privileges_only_when_asked)
+{
+    grant_role_create();
+    strata_roundtrip_report *r = grant_roundtrip(0);
+    assert_item(r, 1, 2, STRATA_RT_OK); /* as documented: grants not compared */
+    strata_roundtrip_report_free(r);
+    test_db_new();
+    r = grant_roundtrip(STRATA_SCHEMA_PRIVILEGES);
+    assert_item(r, 0, 1, STRATA_RT_OK);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    assert_has(strata_roundtrip_get(r, 1)->diff, "~ table public.t: acl (none) -> "
+                                                 "postgres=arwdDxt/postgres, strata_oracle_app=r/postgres");
+    /* a down that revokes all leaves the owner's explicit default: no residue */
+    assert_item(r, 2, 3, STRATA_RT_OK);
+    ck_assert_uint_eq(strata_roundtrip_failures(r), 1);
+    strata_roundtrip_report_free(r);
+    /* full snapshots: no event trigger was installed */
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_event_trigger"), 0);
+    strata *s = test_open();
+    ck_assert_int_eq(strata_verify_roundtrip_flags(s, 0, 8, &r), STRATA_EINVAL);
+    ck_assert_int_eq(strata_verify_roundtrip_flags(s, 0, 0, NULL), STRATA_EINVAL);
+    ck_assert_int_eq(strata_verify_roundtrip_flags(NULL, 0, 0, &r), STRATA_EINVAL);
+    strata_close(s);
+    (void)grant_role;
+}
+END_TEST
+
+/* The CLI: `verify --roundtrip --privileges` fails on item 1, without the
+ * flag it passes; --privileges alone is a usage error. */
+static int cli(const char *mdir, const char *args, char *out, size_t n)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "NO_COLOR=1 '%s' -d '%s' -m '%s' %s 2>&1", getenv("STRATA_CLI"),
+             test_db_current(), mdir, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+START_TEST(cli_verify_privileges)
+{
+    char out[8192];
+    char *mdir = test_tmpdir();
+    grant_role_create();
+    test_write(mdir, "1_t.up.sql", grant_defs[0].up_sql);
+    test_write(mdir, "1_t.down.sql", grant_defs[0].down_sql);
+    test_write(mdir, "2_grant.up.sql", grant_defs[1].up_sql);
+    test_write(mdir, "2_grant.down.sql", grant_defs[1].down_sql);
+    ck_assert_msg(cli(mdir, "verify --roundtrip", out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(cli(mdir, "verify --roundtrip --privileges", out, sizeof out) == 1, "%s", out);
+    assert_has(out, "2 grant: residue");
+    assert_has(out, "strata_oracle_app=r/postgres");
+    ck_assert_msg(cli(mdir, "verify --privileges", out, sizeof out) == 2, "%s", out);
+    /* drift: a grant made by hand is drift only with --privileges */
+    ck_assert_msg(cli(mdir, "up", out, sizeof out) == 0, "%s", out);
+    test_sql("GRANT UPDATE ON t TO strata_oracle_app");
+    ck_assert_msg(cli(mdir, "verify --drift", out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(cli(mdir, "verify --drift --privileges", out, sizeof out) == 1, "%s", out);
+    assert_has(out, "~ table public.t: acl ");
+    assert_has(out, "strata_oracle_app=ar/postgres -> postgres=arwdDxt/postgres, strata_oracle_app=arw/postgres");
+    test_rmrf(mdir);
+    free(mdir);
+}
+END_TEST
+
+/* A table access method other than heap and a tablespace other than the
+ * database's (in place: no directory to prepare), forgotten by the down. */
+START_TEST(roundtrip_access_method_and_tablespace)
+{
+    char dsn[1024];
+    snprintf(dsn, sizeof dsn, "%s options='-c allow_in_place_tablespaces=on'", test_db_current());
+    PGconn *c = PQconnectdb(dsn);
+    ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+    if (test_query_long("SELECT count(*) FROM pg_tablespace WHERE spcname = 'strata_rt_space'") == 0)
+        PQclear(PQexec(c, "CREATE TABLESPACE strata_rt_space LOCATION ''"));
+    PQfinish(c);
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tablespace WHERE spcname = 'strata_rt_space'"), 1);
+    strata_migration_def defs[] = {
+        {1, "setup", "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler; "
+                     "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);",
+         "DROP TABLE t; DROP ACCESS METHOD heap2;"},
+        {2, "move", "ALTER TABLE t SET ACCESS METHOD heap2, SET TABLESPACE strata_rt_space; "
+                    "ALTER INDEX t_a SET TABLESPACE strata_rt_space; ALTER TABLE t CLUSTER ON t_a; "
+                    "CREATE MATERIALIZED VIEW IF NOT EXISTS mv TABLESPACE strata_rt_space AS SELECT 1 AS x;",
+         "ALTER TABLE t SET TABLESPACE pg_default;"},
+        {3, "exact", "ALTER TABLE t SET TABLESPACE pg_default;", "ALTER TABLE t SET TABLESPACE strata_rt_space;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 3), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    const char *d = strata_roundtrip_get(r, 1)->diff;
+    assert_has(d, "~ table public.t: access method (none) -> heap2\n");
+    assert_has(d, "~ index public.t_a: tablespace (none) -> strata_rt_space\n");
+    assert_has(d, "~ index public.t_a: clustered (none) -> true\n");
+    assert_has(d, "+ materialized view public.mv\n");
+    ck_assert_ptr_null(strstr(d, "~ table public.t: tablespace"));
+    assert_item(r, 2, 3, STRATA_RT_OK);
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+    char *t = snap_text();
+    assert_has(t, "\taccess method: heap2\n");
+    assert_has(t, "\ttablespace: strata_rt_space\n");
+    assert_has(t, "materialized view public.mv\n\tdefinition:  SELECT 1 AS x;\n\ttablespace: strata_rt_space\n");
+    free(t);
+}
+END_TEST
+
+/* A statistics target set by a catalog edit no event trigger sees: the
+ * safety net's full snapshot finds it. */
+START_TEST(roundtrip_safety_net_sees_statistics_target)
+{
+    strata_migration_def defs[] = {
+        {1, "t", "CREATE TABLE t (a int);", "DROP TABLE t;"},
+        {2, "edit", "UPDATE pg_attribute SET attstattarget = 77 WHERE attrelid = 't'::regclass AND attname = 'a';",
+         "SELECT 1;"},
+    };
+    strata *s = test_open();
+    ck_assert_int_eq(strata_add_migrations(s, defs, 2), STRATA_OK);
+    strata_roundtrip_report *r = roundtrip(s);
+    assert_item(r, 1, 2, STRATA_RT_RESIDUE);
+    const strata_roundtrip_item *it = strata_roundtrip_get(r, 1);
+    ck_assert_msg(it->error && strstr(it->error, "change tracking missed") &&
+                      strstr(it->error, "~ column public.t.a: statistics -1 -> 77"),
+                  "%s / %s", it->error ? it->error : "", it->diff ? it->diff : "");
+    strata_roundtrip_report_free(r);
+    strata_close(s);
+}
+END_TEST
+
 START_TEST(roundtrip_refuses_non_empty_scratch)
 {
     strata_migration_def m = {1, "a", "CREATE TABLE a (x int);", "DROP TABLE a;"};
@@ -1099,6 +1326,10 @@ Suite *test_suite(void)
     tcase_add_test(tc, roundtrip_through_pooler);
     tcase_add_test(tc, roundtrip_interrupted_leaves_no_trigger);
     tcase_add_test(tc, roundtrip_safety_net_distrusts);
+    tcase_add_test(tc, roundtrip_privileges_only_when_asked);
+    tcase_add_test(tc, cli_verify_privileges);
+    tcase_add_test(tc, roundtrip_access_method_and_tablespace);
+    tcase_add_test(tc, roundtrip_safety_net_sees_statistics_target);
     suite_add_tcase(s, tc);
     tc = tcase_create("scratch");
     tcase_add_checked_fixture(tc, fresh_db, NULL);

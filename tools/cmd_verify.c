@@ -60,6 +60,7 @@ static int parse(cli *c, proof_opts *o, int argc, char **argv)
                                           {"drift", no_argument, NULL, 'd'},
                                           {"scratch", required_argument, NULL, 's'},
                                           {"from", required_argument, NULL, 'f'},
+                                          {"privileges", no_argument, NULL, 'p'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     bool has_from = false;
@@ -72,6 +73,7 @@ static int parse(cli *c, proof_opts *o, int argc, char **argv)
         case 'r': o->roundtrip = true; break;
         case 'd': o->drift = true; break;
         case 's': o->scratch = optarg; break;
+        case 'p': o->flags |= STRATA_SCHEMA_PRIVILEGES; break;
         case 'f':
             if (!cli_parse_version(optarg, &o->from))
                 return cli_usage_error(c, "verify: --from needs a version, got '%s'", optarg);
@@ -87,6 +89,8 @@ static int parse(cli *c, proof_opts *o, int argc, char **argv)
         return cli_usage_error(c, "verify: --roundtrip and --drift exclude each other%s", "");
     if (o->scratch && !o->roundtrip && !o->drift)
         return cli_usage_error(c, "verify: --scratch goes with --roundtrip or --drift%s", "");
+    if (o->flags && !o->roundtrip && !o->drift)
+        return cli_usage_error(c, "verify: --privileges goes with --roundtrip or --drift%s", "");
     if (has_from && !o->roundtrip)
         return cli_usage_error(c, "verify: --from goes with --roundtrip%s", "");
     return EXIT_OK;

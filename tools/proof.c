@@ -30,7 +30,7 @@ static int roundtrip(cli *c, const proof_opts *o, const char *scratch)
         return rc;
     if (!c->verbose)
         strata_set_event_callback(c->s, NULL, NULL); /* each up and down twice: noise */
-    if ((rc = strata_verify_roundtrip(c->s, o->from, &rep))) {
+    if ((rc = strata_verify_roundtrip_flags(c->s, o->from, o->flags, &rep))) {
         strata_roundtrip_report_free(rep);
         return cli_fail(c, rc, o->scratch ? "verify --roundtrip --scratch" : "verify --roundtrip");
     }
@@ -52,7 +52,7 @@ static int roundtrip(cli *c, const proof_opts *o, const char *scratch)
     return bad ? EXIT_FAIL : EXIT_OK;
 }
 
-static int drift(cli *c, const char *scratch)
+static int drift(cli *c, const proof_opts *o, const char *scratch)
 {
     strata_diff *d = NULL;
     char *text = NULL;
@@ -61,7 +61,7 @@ static int drift(cli *c, const char *scratch)
         return rc;
     if (!c->verbose)
         strata_set_event_callback(c->s, NULL, NULL);
-    if ((rc = strata_verify_drift(c->s, scratch, 0, &d))) {
+    if ((rc = strata_verify_drift(c->s, scratch, o->flags, &d))) {
         strata_schema_diff_free(d);
         return cli_fail(c, rc, "verify --drift");
     }
@@ -86,7 +86,7 @@ static int drift(cli *c, const char *scratch)
 
 static int work(cli *c, const proof_opts *o, const char *scratch)
 {
-    return o->roundtrip ? roundtrip(c, o, scratch) : drift(c, scratch);
+    return o->roundtrip ? roundtrip(c, o, scratch) : drift(c, o, scratch);
 }
 
 /* Runs work() in a child; the child's exit code, or 128 + its signal. */

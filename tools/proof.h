@@ -9,6 +9,7 @@ typedef struct proof_opts {
     bool roundtrip, drift;
     const char *scratch; /* --scratch URL: the user's (never dropped) */
     int64_t from;        /* --roundtrip --from V; 0: all */
+    int32_t flags;       /* --privileges: STRATA_SCHEMA_PRIVILEGES */
 } proof_opts;
 
 /* Runs the proof; returns the exit code (0 proven, 1 failed or found). */

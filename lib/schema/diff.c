@@ -71,9 +71,21 @@ static void escape_n(sbuf *b, const char *s, size_t n)
     free(c);
 }
 
+/* How an absent property reads: the server's default where the snapshot
+ * leaves the default out (a statistics target of -1), else "(none)". */
+static const char *absent(const char *kind, const char *key)
+{
+    if ((strcmp(kind, "column") == 0 && strcmp(key, "statistics") == 0) ||
+        (strcmp(kind, "statistics") == 0 && strcmp(key, "statistics target") == 0))
+        return "-1";
+    if (strcmp(kind, "column") == 0 && strcmp(key, "storage") == 0)
+        return "(the type's)";
+    return "(none)";
+}
+
 /* "key A -> B", or for long and multi-line values (function bodies, view
  * definitions) the first line that differs. */
-static void describe(sbuf *b, const char *key, const char *va, const char *vb)
+static void describe(sbuf *b, const char *key, const char *va, const char *vb, const char *none)
 {
     bool long_ = (va && (strlen(va) > SHORT_VALUE || strchr(va, '\n'))) ||
                  (vb && (strlen(vb) > SHORT_VALUE || strchr(vb, '\n')));
@@ -82,12 +94,12 @@ static void describe(sbuf *b, const char *key, const char *va, const char *vb)
         if (va)
             sch_escape_text(b, va);
         else
-            sbuf_puts(b, "(none)");
+            sbuf_puts(b, none);
         sbuf_puts(b, " -> ");
         if (vb)
             sch_escape_text(b, vb);
         else
-            sbuf_puts(b, "(none)");
+            sbuf_puts(b, none);
         return;
     }
     int line;
@@ -110,7 +122,7 @@ static bool diff_prop(strata_diff *d, const sch_obj *o, const char *key, const c
     if (strcmp(o->kind, "column") == 0 && strcmp(key, "position") == 0)
         return true; /* the column order is compared per table */
     sbuf_init(&det);
-    describe(&det, key, va, vb);
+    describe(&det, key, va, vb, absent(o->kind, key));
     ok = !det.oom && add_change(d, STRATA_CHANGE_CHANGED, o->kind, o->name, det.data);
     sbuf_free(&det);
     return ok;

@@ -7,7 +7,7 @@
 /* Display order of the kinds: what others depend on comes first. */
 static const char *const kinds[] = {
     "schema", "extension", "enum", "domain", "composite", "range", "sequence",
-    "table", "column", "constraint", "index", "trigger", "policy",
+    "table", "column", "constraint", "index", "statistics", "trigger", "rule", "policy",
     "view", "materialized view", "function", "procedure", "aggregate",
 };
 

@@ -13,7 +13,12 @@
     " NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '" cls "'::regclass " \
     "AND x.objid = " oid " AND x.deptype = 'e') "
 #define QN(n, c) "quote_ident(" n ".nspname) || '.' || quote_ident(" c ")"
-#define ACL(x) "(SELECT string_agg(a::text, ', ' ORDER BY a::text) FROM unnest(" x ") a)"
+/* a grant list other than the default for its owner (@kind: acldefault's
+ * object type, an SQL expression): REVOKE ALL after a GRANT leaves the owner's default written
+ * out, which is the same privileges as none written */
+#define ACL(x, kind, owner) \
+    "CASE WHEN " x " IS DISTINCT FROM acldefault(" kind ", " owner ") THEN (SELECT string_agg(a::text, " \
+    "', ' ORDER BY a::text) FROM unnest(" x ") a) END"
 #define COLL(oid) \
     "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co " \
     "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oid ")"
@@ -24,15 +29,21 @@
     "(SELECT ds.description FROM pg_description ds WHERE ds.objoid = " oid " AND ds.classoid = '" cls \
     "'::regclass AND ds.objsubid = " sub ")"
 #define TBL "(SELECT " QN("tn", "tc.relname") " FROM pg_class tc JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = "
-#define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl") " AS acl"
-#define REL_PRIV ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl") " AS acl"
+/* a tablespace other than the database's default (0) */
+#define SPC(oid) "(SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = " oid ")"
+#define STORAGE(x) \
+    "CASE " x " WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END"
+#define TYPE_PRIV ", pg_get_userbyid(t.typowner) AS owner, " ACL("t.typacl", "'T'", "t.typowner") " AS acl"
+#define REL_ACL_KIND "CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\""
+#define REL_PRIV \
+    ", pg_get_userbyid(c.relowner) AS owner, " ACL("c.relacl", REL_ACL_KIND, "c.relowner") " AS acl"
 
 const sch_query sch_queries[] = {
     {"SELECT 'schema', quote_ident(n.nspname), " DESC("pg_namespace", "n.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_namespace n WHERE" NS("n")
      "AND n.nspname IS DISTINCT FROM nullif(current_setting('strata.snapshot_hist_schema'), '')",
-     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl") " AS acl",
+     ", pg_get_userbyid(n.nspowner) AS owner, " ACL("n.nspacl", "'n'", "n.nspowner") " AS acl",
      "n.oid", "ARRAY[]::oid[]"},
 
     {"SELECT 'extension', quote_ident(e.extname), e.extversion AS version, "
@@ -110,6 +121,11 @@ const sch_query sch_queries[] = {
      "CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' "
      "ELSE 'index' END AS \"replica identity\", "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
+     "CASE WHEN c.reltoastrelid <> 0 THEN (SELECT string_agg('toast.' || o, ', ' ORDER BY o) "
+     "FROM pg_class tt, unnest(tt.reloptions) o WHERE tt.oid = c.reltoastrelid) END AS \"toast options\", "
+     "CASE WHEN c.relam <> 0 THEN (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam "
+     "AND am.amname <> 'heap') END AS \"access method\", "
+     "CASE WHEN c.reltablespace <> 0 THEN " SPC("c.reltablespace") " END AS tablespace, "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') "
@@ -126,6 +142,11 @@ const sch_query sch_queries[] = {
      "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default, "
      "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity, "
      "CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated, "
+     "NULLIF(a.attstattarget, -1)::text AS statistics, "
+     "CASE WHEN a.attstorage <> t.typstorage THEN " STORAGE("a.attstorage") " END AS storage, "
+     "CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression, "
+     "CASE WHEN a.attoptions IS NOT NULL THEN "
+     "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(a.attoptions) o) END AS options, "
      DESC("pg_class", "c.oid", "a.attnum") " AS comment $P "
      "$K "
      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -133,7 +154,7 @@ const sch_query sch_queries[] = {
      "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
      "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') "
      "AND" NS("n") "AND c.oid IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "c.oid"),
-     ", " ACL("a.attacl") " AS acl",
+     ", " ACL("a.attacl", "'c'", "c.relowner") " AS acl",
      "c.oid", "ARRAY[c.relnamespace, a.atttypid, a.attcollation, d.oid]"},
 
     {"SELECT 'constraint', coalesce(" QN("tn", "tc.relname") ", " QN("n", "ty.typname") ") || '.' || "
@@ -158,6 +179,12 @@ const sch_query sch_queries[] = {
      "pg_get_indexdef(i.indexrelid) AS definition, i.indisunique::text AS unique, "
      "i.indisprimary::text AS primary, i.indisvalid::text AS valid, "
      "(i.indpred IS NOT NULL)::text AS partial, i.indisreplident::text AS \"replica identity\", "
+     "CASE WHEN ic.reltablespace <> 0 THEN " SPC("ic.reltablespace") " END AS tablespace, "
+     /* only an expression column takes a statistics target */
+     "CASE WHEN i.indexprs IS NOT NULL THEN (SELECT string_agg(a.attnum || ' ' || a.attstattarget, ', ' "
+     "ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ic.oid AND a.attstattarget <> -1) END "
+     "AS \"column statistics\", "
+     "CASE WHEN i.indisclustered THEN 'true' END AS clustered, "
      DESC("pg_class", "ic.oid", "0") " AS comment "
      "$K "
      "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
@@ -178,6 +205,29 @@ const sch_query sch_queries[] = {
      "",
      "t.oid", "ARRAY[c.relnamespace, t.tgrelid, t.tgfoid]"},
 
+    /* rules other than a view's _RETURN (its definition is the view's) */
+    {"SELECT 'rule', " TBL "r.ev_class) || '.' || quote_ident(r.rulename), " TBL "r.ev_class) AS table, "
+     "pg_get_ruledef(r.oid) AS definition, CASE r.ev_enabled WHEN 'O' THEN 'enabled' "
+     "WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled, "
+     DESC("pg_rewrite", "r.oid", "0") " AS comment "
+     "$K "
+     "FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE NOT (r.rulename = '_RETURN' AND c.relkind IN ('v', 'm')) AND" NS("n")
+     "AND r.ev_class IS DISTINCT FROM $H AND" NOT_EXT("pg_class", "r.ev_class"),
+     "",
+     "r.oid", "ARRAY[c.relnamespace, r.ev_class]"},
+
+    {"SELECT 'statistics', " QN("n", "s.stxname") ", " TBL "s.stxrelid) AS table, "
+     "pg_get_statisticsobjdef(s.oid) AS definition, "
+     "NULLIF(s.stxstattarget, -1)::text AS \"statistics target\", "
+     DESC("pg_statistic_ext", "s.oid", "0") " AS comment $P "
+     "$K "
+     "FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+     "JOIN pg_class c ON c.oid = s.stxrelid WHERE" NS("n")
+     "AND s.stxrelid IS DISTINCT FROM $H AND" NOT_EXT("pg_statistic_ext", "s.oid"),
+     ", pg_get_userbyid(s.stxowner) AS owner",
+     "s.oid", "ARRAY[s.stxnamespace, s.stxrelid, c.relnamespace]"},
+
     {"SELECT 'policy', " TBL "p.polrelid) || '.' || quote_ident(p.polname), " TBL "p.polrelid) AS table, "
      "CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update' "
      "WHEN 'd' THEN 'delete' ELSE 'all' END AS command, p.polpermissive::text AS permissive, "
@@ -194,6 +244,7 @@ const sch_query sch_queries[] = {
     {"SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, " QN("n", "c.relname") ", "
      "pg_get_viewdef(c.oid) AS definition, "
      "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o) AS options, "
+     "CASE WHEN c.reltablespace <> 0 THEN " SPC("c.reltablespace") " END AS tablespace, "
      DESC("pg_class", "c.oid", "0") " AS comment $P "
      "$K "
      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
@@ -207,7 +258,7 @@ const sch_query sch_queries[] = {
      "$K "
      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind <> 'a' "
      "AND" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl", "'f'", "p.proowner") " AS acl",
      "p.oid", "ARRAY[p.pronamespace]"},
 
     {"SELECT 'aggregate', " QN("n", "p.proname") " || '(' || pg_get_function_identity_arguments(p.oid) || ')', "
@@ -218,7 +269,7 @@ const sch_query sch_queries[] = {
      "$K "
      "FROM pg_proc p JOIN pg_aggregate g ON g.aggfnoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace "
      "WHERE" NS("n") "AND" NOT_EXT("pg_proc", "p.oid"),
-     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl") " AS acl",
+     ", pg_get_userbyid(p.proowner) AS owner, " ACL("p.proacl", "'f'", "p.proowner") " AS acl",
      "p.oid", "ARRAY[p.pronamespace, g.aggtransfn, g.aggfinalfn, g.aggcombinefn]"},
 };
 

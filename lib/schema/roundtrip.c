@@ -177,12 +177,12 @@ static int safety_net(strata *s, strata_roundtrip_report *r, sch_track *t, size_
     return rc;
 }
 
-static int run_checks(strata *s, size_t i, strata_roundtrip_report *r)
+static int run_checks(strata *s, size_t i, int32_t flags, strata_roundtrip_report *r)
 {
     sch_track t;
     size_t checked_to = 0;
     bool stop = false;
-    int rc = sch_track_start(s, &t);
+    int rc = sch_track_start(s, &t, flags);
     for (; rc == STRATA_OK && i < s->set.n && !stop; i++) {
         rc = check_one(s, i, r, &t, &stop);
         if (rc == STRATA_OK && (r->n - checked_to >= CHECK_EVERY || stop || i + 1 == s->set.n))
@@ -194,14 +194,20 @@ static int run_checks(strata *s, size_t i, strata_roundtrip_report *r)
 
 STRATA_EXPORT int strata_verify_roundtrip(strata *s, int64_t from, strata_roundtrip_report **out)
 {
+    return strata_verify_roundtrip_flags(s, from, 0, out);
+}
+
+STRATA_EXPORT int strata_verify_roundtrip_flags(strata *s, int64_t from, int32_t flags,
+                                                strata_roundtrip_report **out)
+{
     strata_roundtrip_report *r;
     size_t i = 0;
     int rc;
     if (!s)
         return STRATA_EINVAL;
     clear_error(s);
-    if (!out)
-        return set_error(s, STRATA_EINVAL, "strata_verify_roundtrip: NULL out");
+    if (!out || (flags & ~(int32_t)STRATA_SCHEMA_PRIVILEGES))
+        return set_error(s, STRATA_EINVAL, "strata_verify_roundtrip: NULL out or unknown flags");
     if (s->dry_run)
         return set_error(s, STRATA_EINVAL, "a roundtrip runs every migration and its down: "
                          "turn dry-run off");
@@ -214,7 +220,7 @@ STRATA_EXPORT int strata_verify_roundtrip(strata *s, int64_t from, strata_roundt
         return rc;
     if (!(r = calloc(1, sizeof *r)))
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    if ((rc = run_checks(s, i, r)) != STRATA_OK) {
+    if ((rc = run_checks(s, i, flags, r)) != STRATA_OK) {
         strata_roundtrip_report_free(r);
         return rc;
     }

@@ -394,7 +394,7 @@ static int read_more(strata *s, const oidset *keys, const char *closure, strata_
 static int full_update(strata *s, sch_track *t, strata_diff **diff)
 {
     strata_schema *fresh = NULL;
-    int rc = sch_snapshot_mode(s, t->on ? SCH_KEYED : SCH_PLAIN, NULL, &fresh);
+    int rc = t->on ? sch_snapshot_mode(s, SCH_KEYED, NULL, &fresh) : sch_snapshot(s, t->flags, &fresh);
     if (rc != STRATA_OK)
         return rc;
     sch_sort(t->model); /* tracked updates append */
@@ -408,11 +408,13 @@ static int full_update(strata *s, sch_track *t, strata_diff **diff)
     return STRATA_OK;
 }
 
-int sch_track_start(strata *s, sch_track *t)
+int sch_track_start(strata *s, sch_track *t, int32_t flags)
 {
     memset(t, 0, sizeof *t);
-    install(s, t);
-    return sch_snapshot_mode(s, t->on ? SCH_KEYED : SCH_PLAIN, NULL, &t->model);
+    t->flags = flags;
+    if (!(flags & STRATA_SCHEMA_PRIVILEGES))
+        install(s, t);
+    return t->on ? sch_snapshot_mode(s, SCH_KEYED, NULL, &t->model) : sch_snapshot(s, flags, &t->model);
 }
 
 int sch_track_update(strata *s, sch_track *t, strata_diff **diff)
