@@ -61,8 +61,8 @@ static const struct {
                "               1 when a row is dirty, modified or unknown (named on stderr)\n"
                "example: strata status --exit-code\n"},
     {"verify", "usage: strata verify\n"
-               "       strata verify --roundtrip [--scratch URL] [--from V]\n"
-               "       strata verify --drift [--scratch URL]\n"
+               "       strata verify --roundtrip [--scratch URL] [--from V] [--privileges]\n"
+               "       strata verify --drift [--scratch URL] [--privileges]\n"
                "Checks every applied migration against its file; exit 1 naming each\n"
                "version that was edited, is dirty or is missing from the directory.\n"
                "  --roundtrip    prove the downs in a scratch database: per migration up,\n"
@@ -75,6 +75,8 @@ static const struct {
                "  --scratch URL  an EMPTY database to use (refused when not empty; kept);\n"
                "                 default: strata_scratch_<random> created on the same server\n"
                "                 (needs CREATEDB) and dropped at the end, even on Ctrl-C\n"
+               "  --privileges   with --roundtrip or --drift: compare owners and grants too\n"
+               "                 (full snapshots each time: slower)\n"
                "example: strata verify --roundtrip\n"},
     {"lint", "usage: strata lint [PATH...] [--format text|json|github] [--pg-version N]\n"
              "                   [--strict] [--all]\n"
