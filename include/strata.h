@@ -69,7 +69,8 @@ enum strata_error {
     STRATA_ENODB = -15,          /* the handle was opened without a database */
     STRATA_ELINT = -16,          /* lint enforcement refused to apply */
     STRATA_ENOTFOUND = -17,      /* no such version */
-    STRATA_ENOTEMPTY = -18       /* a scratch database is not empty */
+    STRATA_ENOTEMPTY = -18,      /* a scratch database is not empty */
+    STRATA_EOTHERHISTORY = -19   /* another tool's history is here: adopt first */
 };
 
 typedef struct strata strata;
@@ -411,7 +412,7 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
  * Errors: STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL (message
  * "file:line:col: message [SQLSTATE]"), STRATA_ECHECKSUM, STRATA_EORDER,
  * STRATA_EUNKNOWN, STRATA_EDIRTY, STRATA_ELOCKED, STRATA_ELINT.
- * STRATA_EUNKNOWN also when strata's history is empty and another tool's
+ * STRATA_EOTHERHISTORY when strata's history is empty and another tool's
  * history table is present (strata_set_ignore_other_history).
  * Before anything runs, every pending migration is checked: COPY FROM STDIN
  * / TO STDOUT, unbalanced BEGIN/COMMIT/ROLLBACK and an up with no statement
@@ -675,7 +676,7 @@ STRATA_API int strata_other_history(strata *s, char **out_tool, char **out_table
  * strata_set_ignore_other_history - nonzero: strata_apply runs even when
  * strata's history is empty or absent while another tool's history table
  * is in the database (see strata_other_history). By default (zero) such a
- * run is refused before anything is locked or applied, STRATA_EUNKNOWN,
+ * run is refused before anything is locked or applied, STRATA_EOTHERHISTORY,
  * the message naming each tool and table: it would run that tool's
  * migrations again. Adopt them first (strata_adopt); ignore the table when
  * strata itself reverted every migration it had applied. The check is the

@@ -526,7 +526,7 @@ static int refuse_other(strata *s, const history *h, const found *hits, size_t n
                     "itself reverted everything). Nothing was applied",
                 h->exists ? "is empty" : "does not exist yet", n > 1 ? "those tools" : hits[0].tool->name,
                 n > 1 ? " --from TOOL" : "");
-    int rc = set_error_buf(s, b.oom ? STRATA_ENOMEM : STRATA_EUNKNOWN, &b);
+    int rc = set_error_buf(s, b.oom ? STRATA_ENOMEM : STRATA_EOTHERHISTORY, &b);
     sbuf_free(&b);
     return rc;
 }

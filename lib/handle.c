@@ -35,6 +35,7 @@ STRATA_EXPORT const char *strata_strerror(int code)
     case STRATA_ELINT: return "lint findings refused the migration";
     case STRATA_ENOTFOUND: return "no such version";
     case STRATA_ENOTEMPTY: return "the scratch database is not empty";
+    case STRATA_EOTHERHISTORY: return "another tool's migration history is in the database: adopt it first";
     default: return "unknown error code";
     }
 }

@@ -120,7 +120,7 @@ static void apply_refused(strata *s, const char *tool, const char *table)
     char quoted[128], *t = NULL, *tb = NULL;
     int rc = strata_apply(s, STRATA_LATEST);
     snprintf(quoted, sizeof quoted, "%s (table \"%s\")", tool, table);
-    ck_assert_msg(rc == STRATA_EUNKNOWN, "apply before adopt: %d %s", rc, strata_errmsg(s));
+    ck_assert_msg(rc == STRATA_EOTHERHISTORY, "apply before adopt: %d %s", rc, strata_errmsg(s));
     ck_assert_msg(strstr(strata_errmsg(s), quoted) && strstr(strata_errmsg(s), "run 'strata adopt' first") &&
                   strstr(strata_errmsg(s), "--ignore-other-history") &&
                   strstr(strata_errmsg(s), "strata's history does not exist yet"), "%s", strata_errmsg(s));
@@ -407,7 +407,7 @@ START_TEST(ignore_option_applies_everything)
     strata_set_dry_run(s, 1); /* a dry run of the refused run is refused too */
     ck_assert_msg(strata_apply(s, STRATA_LATEST) == STRATA_OK, "%s", strata_errmsg(s));
     test_sql("INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true), (2, true)");
-    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
     strata_set_dry_run(s, 0);
     ck_assert_int_eq(strata_set_ignore_other_history(NULL, 1), STRATA_EINVAL);
     ck_assert_int_eq(strata_set_ignore_other_history(s, 1), STRATA_OK);
@@ -456,7 +456,7 @@ START_TEST(refusal_names_each_and_skips_strata_own)
     test_sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) "
              "VALUES (1, 'users', true, '\\x00', 10)");
     test_sql(FLYWAY_ROW(1, "'1'", "SQL", false)); /* failed: it ran something */
-    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
     ck_assert_msg(strstr(strata_errmsg(s), "sqlx (table \"_sqlx_migrations\"), flyway (table "
                                           "\"flyway_schema_history\")") &&
                   strstr(strata_errmsg(s), "strata adopt --from TOOL") &&
@@ -481,7 +481,7 @@ START_TEST(refusal_names_each_and_skips_strata_own)
     s = open_dir(dir);
     ck_assert_int_eq(strata_set_history_table(s, "schema_migrations"), STRATA_OK);
     ck_assert_int_eq(strata_revert(s, STRATA_BEFORE_FIRST), STRATA_OK);
-    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EUNKNOWN);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
     ck_assert_msg(strstr(strata_errmsg(s), "diesel (table") && strstr(strata_errmsg(s), "is empty"),
                   "%s", strata_errmsg(s));
     strata_close(s);

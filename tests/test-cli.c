@@ -960,7 +960,7 @@ START_TEST(adopt_goose_then_up_applies_only_new)
                   "%s", err);
     ck_assert(!has_table("strata_history") && !has_table("tags"));
     ck_assert_int_eq(RUN("--json", "up"), 1);
-    json_check(out, "d['error']['code'] == 'unknown' and 'goose_db_version' in d['error']['message']");
+    json_check(out, "d['error']['code'] == 'otherhistory' and 'goose_db_version' in d['error']['message']");
     ck_assert_int_eq(RUN("status", "--exit-code"), 3); /* the note does not change it */
     ck_assert_msg(strstr(err, "note: goose's history table \"goose_db_version\"") &&
                   strstr(err, "run 'strata adopt' first"), "%s", err);

@@ -160,7 +160,7 @@ const char *cli_code_name(int rc)
     static const char *const names[] = {"ok",       "error",     "nomem",    "invalid",   "connect",
                                         "sql",      "io",        "parse",    "duplicate", "locked",
                                         "checksum", "order",     "unknown",  "dirty",     "irreversible",
-                                        "nodb",     "lint",      "notfound", "notempty"};
+                                        "nodb",     "lint",      "notfound", "notempty",  "otherhistory"};
     int i = -rc;
     return i >= 0 && i < (int)(sizeof names / sizeof names[0]) ? names[i] : "error";
 }
