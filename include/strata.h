@@ -565,6 +565,36 @@ STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
  */
 STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
 
+/**
+ * strata_set_testdb_spares - how many spare clones strata_testdb_create
+ * keeps ready per template (default 2; 0: none, every call clones as
+ * strata 0.x did).
+ * A spare is a clone made ahead of time, named
+ * "strata_spr_<16 hex of the template>_<slot>_<16 random hex>": only spares
+ * of the current migration set's template are ever handed out. A call
+ * claims one by renaming it to its new "strata_test_..." name (metadata
+ * only, atomic: of two processes, the second takes the next spare, or
+ * clones when none is ready), then starts its replacement's CREATE DATABASE
+ * on a second connection the handle opens and keeps, without waiting for
+ * it: it is copied while the caller's test runs. A spare is visible only
+ * once its CREATE DATABASE commits, never half-copied. Each of a template's
+ * @n slots is filled by one connection at a time (an advisory lock), so
+ * all processes together keep at most @n spares per template, each call
+ * starting at most one.
+ * The next strata_testdb_* call on the handle first waits for that
+ * replacement to finish; strata_close() does not wait: it closes the
+ * connection, and the server still finishes and commits the copy (a
+ * disconnected client is noticed only after the statement, unless the
+ * server sets client_connection_check_interval, which cancels it and leaves
+ * nothing): a spare for the next process, not a leak. strata_testdb_prune
+ * drops the spares of the templates it drops (not counted in its @out).
+ * Setting 0 waits for a replacement in flight and closes the second
+ * connection.
+ * @n: 0 to 16.
+ * Errors: STRATA_EINVAL (NULL handle, @n out of range).
+ */
+STRATA_API int strata_set_testdb_spares(strata *s, int32_t n);
+
 
 /* ------------------------------------------------------------------ */
 /* Adopting another tool's history                                     */

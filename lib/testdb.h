@@ -2,6 +2,7 @@
 #ifndef STRATA_TESTDB_H
 #define STRATA_TESTDB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -13,6 +14,7 @@
 #define TESTDB_BUILD_PREFIX "strata_tpb_"
 #define TESTDB_CLONE_PREFIX "strata_test_"
 #define TESTDB_HASH_HEX 16
+#define TESTDB_NAME_MAX 63 /* PostgreSQL's NAMEDATALEN - 1 */
 
 /* The 16 hex digits naming the template of @s's migration set (versions,
  * checksums and the history table they are recorded in). */
@@ -24,5 +26,9 @@ int64_t testdb_lock_key(const char *hex);
 /* "postgresql://user@host:port/db" for @db on the server of @s's connection;
  * never a password. NULL when out of memory. */
 char *testdb_uri(strata *s, const char *db);
+
+/* DROP DATABASE IF EXISTS @name (a template is unmarked first), WITH (FORCE)
+ * on PostgreSQL 13 and later. */
+int testdb_drop_db(strata *s, const char *name, bool is_template);
 
 #endif
