@@ -145,8 +145,10 @@ int testdb_pool_claim(strata *s, const char *hex, const char *name, bool *claime
     PGresult *r = NULL;
     int rc;
     *claimed = false;
-    if (s->testdb_spares == 0 || (rc = list_spares(s, hex, &r)))
-        return s->testdb_spares == 0 ? STRATA_OK : rc;
+    if (s->testdb_spares == 0)
+        return STRATA_OK;
+    if ((rc = list_spares(s, hex, &r)))
+        return rc;
     for (int i = 0; i < PQntuples(r) && !*claimed; i++) {
         rc = rename_db(s, PQgetvalue(r, i, 0), name);
         if (rc != STRATA_OK && rc != STRATA_ESQL)
