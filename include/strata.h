@@ -519,6 +519,7 @@ STRATA_API void strata_lint_report_free(strata_lint_report *r);
 /* the advisory lock that lets only one of them build lives there.         */
 /* Database names: templates "strata_tpl_<16 hex>" (a hash of the versions,*/
 /* checksums and history table), clones "strata_test_<8 hex>_<16 hex>".    */
+/* Spares (clones made ahead): "strata_spr_<16 hex>_<slot>_<16 hex>".      */
 
 /**
  * strata_testdb_create - create a new database cloned from the template of
@@ -535,6 +536,9 @@ STRATA_API void strata_lint_report_free(strata_lint_report *r);
  * the next call drops what it left and builds again. Processes asking for
  * the same set at once wait for one builder (at most the handle's lock wait,
  * strata_set_lock_wait_ms; a STRATA_EVENT_LOCK_WAIT event is sent once).
+ * With spares (strata_set_testdb_spares, default 2) a ready spare of the
+ * template is renamed instead of copied, and a replacement is started on a
+ * second connection the handle keeps; a failure to start it is not an error.
  * Errors: STRATA_EINVAL (NULL argument, open transaction), STRATA_ENODB,
  * STRATA_ECONNECT, STRATA_ESQL (e.g. the role lacks CREATEDB), STRATA_ELOCKED,
  * and any strata_apply error from building the template (the message starts
@@ -555,8 +559,9 @@ STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
 
 /**
  * strata_testdb_prune - drop the templates on the server except the @keep
- * newest (by creation), and the leftovers of builds whose process is gone.
- * Clones are independent of their template and are not touched. A template
+ * newest (by creation), and the leftovers of builds whose process is gone,
+ * and the spares of every template no longer there (strata_set_testdb_spares;
+ * not counted in @out). Clones are independent of their template and are not touched. A template
  * being rebuilt at that moment is left for the next prune.
  * @keep: >= 0; 0 drops every template.
  * @out: when not NULL, receives the number of databases dropped.
@@ -567,8 +572,8 @@ STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
 
 /**
  * strata_set_testdb_spares - how many spare clones strata_testdb_create
- * keeps ready per template (default 2; 0: none, every call clones as
- * strata 0.x did).
+ * keeps ready per template (default 2; 0: none, every call copies the
+ * template itself).
  * A spare is a clone made ahead of time, named
  * "strata_spr_<16 hex of the template>_<slot>_<16 random hex>": only spares
  * of the current migration set's template are ever handed out. A call
