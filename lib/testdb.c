@@ -8,7 +8,8 @@
  * most a build-named database, which the next build drops. Builders of one
  * set exclude each other with a session advisory lock in the admin
  * database; waiters poll, so they stop waiting as soon as the template
- * appears. */
+ * appears. A call hands out a spare clone made ahead of time when one is
+ * ready (testdb_pool.c) and clones only when none is. */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>

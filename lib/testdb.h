@@ -9,7 +9,8 @@
 
 /* Database name prefixes. A template is "strata_tpl_<16 hex>" (the hash of
  * the migration set); while it is built it is "strata_tpb_<same hex>", and it
- * is renamed only when complete; clones are "strata_test_<8 hex>_<16 hex>". */
+ * is renamed only when complete; clones are "strata_test_<8 hex>_<16 hex>"
+ * (spares, testdb_pool.h, are renamed to such a name when claimed). */
 #define TESTDB_TPL_PREFIX "strata_tpl_"
 #define TESTDB_BUILD_PREFIX "strata_tpb_"
 #define TESTDB_CLONE_PREFIX "strata_test_"
