@@ -567,6 +567,7 @@ STRATA_API void strata_lint_report_free(strata_lint_report *r);
 /* the advisory lock that lets only one of them build lives there.         */
 /* Database names: templates "strata_tpl_<16 hex>" (a hash of the versions,*/
 /* checksums and history table), clones "strata_test_<8 hex>_<16 hex>".    */
+/* Spares (clones made ahead): "strata_spr_<16 hex>_<slot>_<16 hex>".      */
 
 /**
  * strata_testdb_create - create a new database cloned from the template of
@@ -583,6 +584,9 @@ STRATA_API void strata_lint_report_free(strata_lint_report *r);
  * the next call drops what it left and builds again. Processes asking for
  * the same set at once wait for one builder (at most the handle's lock wait,
  * strata_set_lock_wait_ms; a STRATA_EVENT_LOCK_WAIT event is sent once).
+ * With spares (strata_set_testdb_spares, default 2) a ready spare of the
+ * template is renamed instead of copied, and a replacement is started on a
+ * second connection the handle keeps; a failure to start it is not an error.
  * Errors: STRATA_EINVAL (NULL argument, open transaction), STRATA_ENODB,
  * STRATA_ECONNECT, STRATA_ESQL (e.g. the role lacks CREATEDB), STRATA_ELOCKED,
  * and any strata_apply error from building the template (the message starts
@@ -603,8 +607,9 @@ STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
 
 /**
  * strata_testdb_prune - drop the templates on the server except the @keep
- * newest (by creation), and the leftovers of builds whose process is gone.
- * Clones are independent of their template and are not touched. A template
+ * newest (by creation), and the leftovers of builds whose process is gone,
+ * and the spares of every template no longer there (strata_set_testdb_spares;
+ * not counted in @out). Clones are independent of their template and are not touched. A template
  * being rebuilt at that moment is left for the next prune.
  * @keep: >= 0; 0 drops every template.
  * @out: when not NULL, receives the number of databases dropped.
@@ -612,6 +617,36 @@ STRATA_API int strata_testdb_drop(strata *s, const char *uri_or_name);
  * STRATA_ENODB, STRATA_ECONNECT, STRATA_ESQL.
  */
 STRATA_API int strata_testdb_prune(strata *s, int32_t keep, int32_t *out);
+
+/**
+ * strata_set_testdb_spares - how many spare clones strata_testdb_create
+ * keeps ready per template (default 2; 0: none, every call copies the
+ * template itself).
+ * A spare is a clone made ahead of time, named
+ * "strata_spr_<16 hex of the template>_<slot>_<16 random hex>": only spares
+ * of the current migration set's template are ever handed out. A call
+ * claims one by renaming it to its new "strata_test_..." name (metadata
+ * only, atomic: of two processes, the second takes the next spare, or
+ * clones when none is ready), then starts its replacement's CREATE DATABASE
+ * on a second connection the handle opens and keeps, without waiting for
+ * it: it is copied while the caller's test runs. A spare is visible only
+ * once its CREATE DATABASE commits, never half-copied. Each of a template's
+ * @n slots is filled by one connection at a time (an advisory lock), so
+ * all processes together keep at most @n spares per template, each call
+ * starting at most one.
+ * The next strata_testdb_* call on the handle first waits for that
+ * replacement to finish; strata_close() does not wait: it closes the
+ * connection, and the server still finishes and commits the copy (a
+ * disconnected client is noticed only after the statement, unless the
+ * server sets client_connection_check_interval, which cancels it and leaves
+ * nothing): a spare for the next process, not a leak. strata_testdb_prune
+ * drops the spares of the templates it drops (not counted in its @out).
+ * Setting 0 waits for a replacement in flight and closes the second
+ * connection.
+ * @n: 0 to 16.
+ * Errors: STRATA_EINVAL (NULL handle, @n out of range).
+ */
+STRATA_API int strata_set_testdb_spares(strata *s, int32_t n);
 
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "internal.h"
 #include "secret.h"
+#include "testdb_pool.h"
 
 STRATA_EXPORT const char *strata_version(void)
 {
@@ -137,6 +138,7 @@ static strata *handle_new(void)
     s->watch_ms = 1000;
     s->lint_level = -1;
     s->pg_version = 15;
+    s->testdb_spares = 2;
     return s;
 }
 
@@ -223,6 +225,7 @@ STRATA_EXPORT void strata_close(strata *s)
     if (!s)
         return;
     watch_close(s);
+    testdb_pool_close(s);
     if (s->conn) {
         if (s->owns_conn)
             PQfinish(s->conn);

@@ -182,6 +182,8 @@ struct strata {
     bool pool_checked;        /* pooler.c: looked for a transaction pooler */
     bool pooled;              /* ... and found one: no session lock, per-transaction locks */
     int64_t pool_key;         /* the lock key taken in each migration's transaction */
+    int32_t testdb_spares;    /* testdb_pool.c: spare clones kept per template */
+    struct testdb_pool *testdb_pool; /* ... and the connection making the next one; NULL none */
 };
 
 int set_error(strata *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,7 +8,8 @@
  * most a build-named database, which the next build drops. Builders of one
  * set exclude each other with a session advisory lock in the admin
  * database; waiters poll, so they stop waiting as soon as the template
- * appears. */
+ * appears. A call hands out a spare clone made ahead of time when one is
+ * ready (testdb_pool.c) and clones only when none is. */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -17,8 +18,9 @@
 
 #include "secret.h"
 #include "testdb.h"
+#include "testdb_pool.h"
 
-#define NAME_MAX_BYTES 63 /* PostgreSQL's NAMEDATALEN - 1 */
+#define NAME_MAX_BYTES TESTDB_NAME_MAX
 
 /* ---- naming ---- */
 
@@ -134,7 +136,7 @@ static const char *force_clause(strata *s)
     return PQserverVersion(s->conn) >= 130000 ? " WITH (FORCE)" : "";
 }
 
-static int drop_db(strata *s, const char *name, bool is_template)
+int testdb_drop_db(strata *s, const char *name, bool is_template)
 {
     char fmt[160];
     int rc = STRATA_OK;
@@ -263,7 +265,7 @@ static int build(strata *s, const char *hex, const char *tpl)
     int rc;
     snprintf(name, sizeof name, TESTDB_BUILD_PREFIX "%s", hex);
     /* a build-named database is what a failed or killed build left */
-    if ((rc = drop_db(s, name, false)) || (rc = create_db(s, name, NULL)))
+    if ((rc = testdb_drop_db(s, name, false)) || (rc = create_db(s, name, NULL)))
         return rc;
     c = connect_db(s, name);
     if (!c || PQstatus(c) != CONNECTION_OK) {
@@ -282,7 +284,7 @@ static int build(strata *s, const char *hex, const char *tpl)
     if (rc) {
         char msg[sizeof s->errmsg];
         memcpy(msg, s->errmsg, sizeof msg);
-        drop_db(s, name, false); /* never used: the next call builds again */
+        testdb_drop_db(s, name, false); /* never used: the next call builds again */
         set_error(s, rc, "building the template database %s: %s", tpl, msg);
     }
     return rc;
@@ -314,7 +316,7 @@ static int ensure_template(strata *s, const char *hex, const char *tpl)
         return rc;
     rc = db_state(s, tpl, &state); /* built while we waited for the lock? */
     if (rc == STRATA_OK && state == DB_OTHER) /* not ours to trust */
-        rc = drop_db(s, tpl, true);
+        rc = testdb_drop_db(s, tpl, true);
     if (rc == STRATA_OK && state != DB_READY)
         rc = build(s, hex, tpl);
     unlock(s, key);
@@ -337,29 +339,33 @@ STRATA_EXPORT int strata_testdb_create(strata *s, char **out)
 {
     char hex[TESTDB_HASH_HEX + 1], tpl[NAME_MAX_BYTES + 1], name[NAME_MAX_BYTES + 1];
     int rc;
+    bool claimed = false;
     if (!s || !out)
         return STRATA_EINVAL;
     clear_error(s);
+    testdb_pool_settle(s);
     if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = testdb_set_hash(s, hex)))
         return rc;
     snprintf(tpl, sizeof tpl, TESTDB_TPL_PREFIX "%s", hex);
     /* a prune between our check and our clone removes the template: again */
     for (int attempt = 0; attempt < 3; attempt++) {
-        if ((rc = ensure_template(s, hex, tpl)) || (rc = clone_name(s, hex, name)))
-            return rc;
+        if ((rc = ensure_template(s, hex, tpl)) || (rc = clone_name(s, hex, name)) ||
+            (rc = testdb_pool_claim(s, hex, name, &claimed)) || claimed)
+            break;
         rc = create_db(s, name, tpl);
         if (rc != STRATA_ESQL || !strstr(s->errmsg, "[3D000]"))
             break;
     }
-    if (rc == STRATA_OK) {
-        char *uri = testdb_uri(s, name);
-        if (!uri) {
-            drop_db(s, name, false);
-            return set_error(s, STRATA_ENOMEM, "out of memory");
-        }
-        *out = uri;
+    if (rc)
+        return rc;
+    char *uri = testdb_uri(s, name);
+    if (!uri) {
+        testdb_drop_db(s, name, false);
+        return set_error(s, STRATA_ENOMEM, "out of memory");
     }
-    return rc;
+    testdb_pool_refill(s, hex, tpl); /* copied while the caller's test runs */
+    *out = uri;
+    return STRATA_OK;
 }
 
 /* The database a URI, a conninfo or a bare name designates. */
@@ -398,12 +404,13 @@ STRATA_EXPORT int strata_testdb_drop(strata *s, const char *uri_or_name)
     if (!s || !uri_or_name)
         return STRATA_EINVAL;
     clear_error(s);
+    testdb_pool_settle(s);
     if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) ||
         (rc = target_name(s, uri_or_name, name)) || (rc = db_state(s, name, &state)))
         return rc;
     if (state == DB_ABSENT)
         return set_error(s, STRATA_ENOTFOUND, "there is no test database %s on this server", name);
-    return drop_db(s, name, false);
+    return testdb_drop_db(s, name, false);
 }
 
 /* Leftover builds whose builder is gone (its lock is free). */
@@ -418,7 +425,7 @@ static int prune_builds(strata *s, int32_t *dropped)
         bool got = false;
         if ((rc = try_lock(s, key, &got)) || !got)
             continue;
-        rc = drop_db(s, name, false);
+        rc = testdb_drop_db(s, name, false);
         unlock(s, key);
         *dropped += rc == STRATA_OK;
     }
@@ -434,6 +441,7 @@ STRATA_EXPORT int strata_testdb_prune(strata *s, int32_t keep, int32_t *out)
     if (!s || keep < 0)
         return STRATA_EINVAL;
     clear_error(s);
+    testdb_pool_settle(s); /* our own spare in flight is then visible, and pruned */
     if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)))
         return rc;
     /* newest first: database oids grow with creation */
@@ -445,13 +453,15 @@ STRATA_EXPORT int strata_testdb_prune(strata *s, int32_t keep, int32_t *out)
         bool got = false;
         if ((rc = try_lock(s, key, &got)) || !got)
             continue; /* being rebuilt right now: left for the next prune */
-        rc = drop_db(s, name, true);
+        rc = testdb_drop_db(s, name, true);
         unlock(s, key);
         dropped += rc == STRATA_OK;
     }
     PQclear(r);
     if (rc == STRATA_OK)
         rc = prune_builds(s, &dropped);
+    if (rc == STRATA_OK) /* the spares of the templates just dropped */
+        rc = testdb_pool_prune(s);
     if (rc == STRATA_OK && out)
         *out = dropped;
     return rc;

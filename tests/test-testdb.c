@@ -106,12 +106,44 @@ static long db_long(const char *uri, const char *sql)
     return v;
 }
 
+static long spares(void)
+{
+    return admin_long("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata\\_spr\\_%'");
+}
+
+/* CREATE DATABASE statements running on the server (spares in flight,
+ * some abandoned by a closed handle). */
+static long creates_running(void)
+{
+    return admin_long("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                      "query LIKE 'CREATE DATABASE%'");
+}
+
+/* Waits until no spare is in flight (at most 60 s). */
+static void wait_quiet(void)
+{
+    for (int i = 0; i < 1200 && creates_running() > 0; i++)
+        usleep(50000);
+    ck_assert_int_eq(creates_running(), 0);
+}
+
+/* Waits until @n spares are visible (at most 60 s). */
+static void wait_spares(long n)
+{
+    for (int i = 0; i < 1200 && spares() != n; i++)
+        usleep(50000);
+    ck_assert_int_eq(spares(), n);
+}
+
 static void no_templates(void)
 {
     strata *s = open_admin(NULL, 0);
+    /* spares an earlier case's handle abandoned to the server commit late */
+    wait_quiet();
     ck_assert_msg(strata_testdb_prune(s, 0, NULL) == STRATA_OK, "%s", strata_errmsg(s));
     strata_close(s);
     ck_assert_int_eq(templates(), 0);
+    ck_assert_int_eq(spares(), 0);
 }
 
 static void count_starts(const strata_event *ev, void *payload)
@@ -185,6 +217,10 @@ START_TEST(eight_processes_one_template)
                                 "'strata\\_tpl\\_%' AND datistemplate AND NOT datallowconn"), 1);
     ck_assert_int_eq(admin_long("SELECT count(*) FROM pg_database WHERE datname LIKE "
                                 "'strata\\_test\\_%'"), 8);
+    /* each child started a spare and closed; the slots cap them at 2 */
+    wait_quiet();
+    ck_assert_int_ge(spares(), 1);
+    ck_assert_int_le(spares(), 2);
 }
 END_TEST
 
@@ -519,6 +555,238 @@ START_TEST(history_table_in_hash)
 }
 END_TEST
 
+/* ---- the pool of spares ---- */
+
+/* The oid of database @name, or -1. */
+static long db_oid(const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT oid FROM pg_database WHERE datname = '%s'", name);
+    return admin_long(sql);
+}
+
+static void db_sql(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static char *spare_name(void)
+{
+    return admin_text("SELECT datname FROM pg_database WHERE datname LIKE 'strata\\_spr\\_%'");
+}
+
+START_TEST(pool_claims_and_refills)
+{
+    strata *s = open_admin(base_defs, N_BASE);
+    char *u1 = create_ok(s); /* no spare yet: cloned, and one started */
+    wait_spares(1);
+    char *spare = spare_name();
+    long spare_oid = db_oid(spare);
+    char *tpl = admin_text("SELECT datname FROM pg_database WHERE datname LIKE 'strata\\_tpl\\_%'");
+    /* named after its template's hash: strata_spr_<16 hex>_<slot>_<16 hex> */
+    ck_assert_msg(strncmp(spare + 11, tpl + 11, 16) == 0 && strlen(spare) == 11 + 16 + 3 + 16,
+                  "%s of %s", spare, tpl);
+    char *u2 = create_ok(s);
+    /* the spare itself, renamed: same oid, no copy */
+    ck_assert_int_eq(db_oid(strrchr(u2, '/') + 1), spare_oid);
+    ck_assert_int_eq(db_oid(spare), -1);
+    /* migrated and writable */
+    ck_assert_int_eq(db_long(u2, "SELECT count(*) FROM strata_history"), 3);
+    db_sql(u2, "INSERT INTO \"Wide Table\" VALUES (2, 'ünï ''q''')");
+    ck_assert_int_eq(db_long(u2, "SELECT count(*) FROM \"Wide Table\""), 2);
+    ck_assert_int_eq(db_long(u1, "SELECT count(*) FROM \"Wide Table\""), 1);
+    /* the pool refills: the next call on the handle finds the replacement
+     * finished (drop waits for it first) */
+    ck_assert_int_eq(strata_testdb_drop(s, u1), STRATA_OK);
+    ck_assert_int_eq(spares(), 1);
+    char *next = spare_name();
+    ck_assert_str_ne(next, spare);
+    ck_assert_int_eq(strata_testdb_drop(s, u2), STRATA_OK);
+    strata_close(s);
+    free(spare);
+    free(next);
+    free(tpl);
+    strata_free(u1);
+    strata_free(u2);
+}
+END_TEST
+
+/* An edited migration: a new template, and the old set's spare is never
+ * handed out; prune drops it with its template. */
+START_TEST(pool_never_old_template_spare)
+{
+    char *dir = test_tmpdir();
+    test_write(dir, "1_a.sql", "CREATE TABLE a (id int);");
+    strata *s = open_admin(NULL, 0);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    char *u1 = create_ok(s);
+    wait_spares(1);
+    char *old = spare_name();
+    strata_close(s);
+
+    test_write(dir, "1_a.sql", "CREATE TABLE a (id int, note text);");
+    s = open_admin(NULL, 0);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    char *u2 = create_ok(s);
+    ck_assert_int_eq(db_long(u2, "SELECT count(*) FROM information_schema.columns "
+                                 "WHERE table_name = 'a' AND column_name = 'note'"), 1);
+    ck_assert_int_ge(db_oid(old), 0); /* still there, unclaimed */
+    ck_assert_int_eq(templates(), 2);
+    /* prune waits for the handle's own spare in flight, then drops the old
+     * template and its spare, keeping the new one's */
+    ck_assert_int_eq(strata_testdb_prune(s, 1, NULL), STRATA_OK);
+    ck_assert_int_eq(templates(), 1);
+    ck_assert_int_eq(db_oid(old), -1);
+    ck_assert_int_eq(spares(), 1);
+    ck_assert_int_eq(strata_testdb_prune(s, 0, NULL), STRATA_OK);
+    ck_assert_int_eq(spares(), 0);
+    ck_assert_int_eq(db_long(u1, "SELECT count(*) FROM a"), 0); /* clones stay */
+    strata_close(s);
+    strata_free(u1);
+    strata_free(u2);
+    free(old);
+    free(dir);
+}
+END_TEST
+
+static int client_sockets(void)
+{
+    char path[64], link[64];
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(path, link, sizeof link - 1);
+        if (k > 0) {
+            link[k] = '\0';
+            n += strncmp(link, "socket:", 7) == 0;
+        }
+    }
+    return n;
+}
+
+/* strata_close with the replacement in flight: no connection left on the
+ * client, and the server still finishes the spare. */
+START_TEST(pool_close_in_flight)
+{
+    int before = client_sockets();
+    strata *s = open_admin(base_defs, N_BASE);
+    /* no blocker watch connection (a statement over 100 ms opens one) */
+    ck_assert_int_eq(strata_set_watch_interval_ms(s, 0), STRATA_OK);
+    char *u1 = create_ok(s);
+    ck_assert_int_eq(client_sockets(), before + 2); /* the handle's and the pool's */
+    strata_close(s);
+    ck_assert_int_eq(client_sockets(), before);
+    wait_spares(1);
+    /* and the next handle claims it */
+    char *spare = spare_name();
+    long oid = db_oid(spare);
+    s = open_admin(base_defs, N_BASE);
+    char *u2 = create_ok(s);
+    ck_assert_int_eq(db_oid(strrchr(u2, '/') + 1), oid);
+    strata_close(s);
+    strata_free(u1);
+    strata_free(u2);
+    free(spare);
+}
+END_TEST
+
+static long conn_long(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long v;
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
+    v = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+/* A spare being copied is not visible (its pg_database row commits at
+ * the end), so it cannot be claimed half-copied. Watched from outside
+ * while the copy runs: many tables make it take a while. */
+START_TEST(pool_spare_invisible_until_done)
+{
+    enum { N = 120 };
+    static const char *copying = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                 "AND query LIKE 'CREATE DATABASE \"strata\\_spr\\_%'";
+    strata_migration_def d[N];
+    char sql[N][96];
+    int samples = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(sql[i], sizeof sql[i], "CREATE TABLE t%d (id int PRIMARY KEY, v text);", i);
+        d[i] = (strata_migration_def){i + 1, "t", sql[i], NULL};
+    }
+    strata *s = open_admin(d, N);
+    char *u1 = create_ok(s);
+    PGconn *c = admin_conn();
+    for (;;) {
+        long a = conn_long(c, copying), seen = spares(), b = conn_long(c, copying);
+        if (a && b) { /* copying before and after the look */
+            ck_assert_int_eq(seen, 0);
+            samples++;
+        } else if (!a && !b) {
+            break;
+        }
+    }
+    PQfinish(c);
+    ck_assert_int_gt(samples, 0); /* the copy was seen running */
+    wait_spares(1);
+    strata_close(s);
+    strata_free(u1);
+}
+END_TEST
+
+static long pool0_sessions(void)
+{
+    return admin_long("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'strata_pool0'");
+}
+
+/* 0 spares: plain clones, no second connection, no spare claimed. */
+START_TEST(pool_size_zero_plain_clone)
+{
+    char dsn[600];
+    strata *s = open_admin(base_defs, N_BASE);
+    char *u0 = create_ok(s);
+    strata_close(s);
+    wait_spares(1);
+    char *spare = spare_name();
+    snprintf(dsn, sizeof dsn, "%s application_name=strata_pool0", test_admin_dsn());
+    ck_assert_int_eq(strata_open(&s, dsn), STRATA_OK);
+    ck_assert_int_eq(strata_add_migrations(s, base_defs, N_BASE), STRATA_OK);
+    ck_assert_int_eq(strata_set_watch_interval_ms(s, 0), STRATA_OK); /* as above */
+    ck_assert_int_eq(strata_set_testdb_spares(NULL, 1), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_testdb_spares(s, -1), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_testdb_spares(s, 17), STRATA_EINVAL);
+    ck_assert_int_eq(strata_set_testdb_spares(s, 0), STRATA_OK);
+    char *u1 = create_ok(s), *u2 = create_ok(s);
+    ck_assert_int_ge(db_oid(spare), 0); /* not claimed */
+    ck_assert_int_eq(spares(), 1);
+    ck_assert_int_eq(pool0_sessions(), 1);
+    ck_assert_int_eq(db_long(u1, "SELECT count(*) FROM strata_history"), 3);
+    /* back to 1: the spare is claimed, a second connection replaces it;
+     * setting 0 again waits for that and closes the connection */
+    ck_assert_int_eq(strata_set_testdb_spares(s, 1), STRATA_OK);
+    char *u3 = create_ok(s);
+    ck_assert_int_eq(db_oid(spare), -1);
+    ck_assert_int_eq(pool0_sessions(), 2);
+    ck_assert_int_eq(strata_set_testdb_spares(s, 0), STRATA_OK);
+    ck_assert_int_eq(spares(), 1);
+    for (int i = 0; i < 250 && pool0_sessions() != 1; i++)
+        usleep(20000); /* the server ends the closed session's backend */
+    ck_assert_int_eq(pool0_sessions(), 1);
+    strata_close(s);
+    strata_free(u0);
+    strata_free(u1);
+    strata_free(u2);
+    strata_free(u3);
+    free(spare);
+}
+END_TEST
+
 /* ---- the examples: a check suite in C and a pytest fixture ---- */
 
 static int run(char *out, size_t n, const char *cmd)
@@ -596,6 +864,11 @@ Suite *test_suite(void)
     tcase_add_test(tc, bad_arguments_and_states);
     tcase_add_test(tc, role_without_createdb_told_why);
     tcase_add_test(tc, history_table_in_hash);
+    tcase_add_test(tc, pool_claims_and_refills);
+    tcase_add_test(tc, pool_never_old_template_spare);
+    tcase_add_test(tc, pool_close_in_flight);
+    tcase_add_test(tc, pool_spare_invisible_until_done);
+    tcase_add_test(tc, pool_size_zero_plain_clone);
     suite_add_tcase(s, tc);
     tc = tcase_create("examples");
     tcase_add_checked_fixture(tc, no_templates, NULL);

@@ -1,10 +1,17 @@
 /* Time to a fresh migrated database against the number of migrations:
- * by applying them (CREATE DATABASE, then strata_apply) and by cloning the
- * template (strata_testdb_create once the template exists; the first call,
- * which builds it, is reported apart), and the server's CREATE DATABASE
- * alone with either strategy (what the clone costs beyond strata's own two
- * round trips). Each figure is the best of ROUNDS, the workloads alternating.
- * Usage: bench-testdb [ROUNDS] (default 5); sizes 10, 100, 300. */
+ * by applying them (CREATE DATABASE, then strata_apply), by claiming a
+ * ready spare (strata_testdb_create with its default pool of spares, the
+ * previous call's replacement finished), by cloning the template
+ * (strata_testdb_create with no spares; the first call, which builds the
+ * template, is reported apart), and the server's CREATE DATABASE alone with
+ * either strategy (what the clone costs beyond strata's own two round
+ * trips). Each figure is the best of ROUNDS, the workloads alternating.
+ * Then the steady state of a test loop (create, the test body, drop) with
+ * and without spares, for a trivial body (SELECT 1: shorter than a copy, so
+ * each call waits for the replacement the previous one started) and a
+ * 200 ms body (longer than a copy: the copy is hidden). The mean of LOOP
+ * iterations after one warm-up.
+ * Usage: bench-testdb [ROUNDS [LOOP]] (defaults 5 and 8); sizes 10, 100, 300. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +109,33 @@ static double by_clone(strata *admin)
     return el;
 }
 
+/* One test of a loop: create, the body (connect, SELECT 1, then sleep
+ * @body_ms), drop; seconds. */
+static double loop_once(strata *admin, int body_ms)
+{
+    char *uri = NULL;
+    double t0 = now_s();
+    check(strata_testdb_create(admin, &uri), admin, "testdb_create");
+    PGconn *c = PQconnectdb(uri);
+    PQclear(PQexec(c, "SELECT 1"));
+    PQfinish(c);
+    if (body_ms)
+        usleep((useconds_t)body_ms * 1000);
+    check(strata_testdb_drop(admin, uri), admin, "testdb_drop");
+    strata_free(uri);
+    return now_s() - t0;
+}
+
+/* The mean time per test of @loops tests after one warm-up. */
+static double loop_mean(strata *admin, int body_ms, int loops)
+{
+    double sum = 0;
+    loop_once(admin, body_ms);
+    for (int i = 0; i < loops; i++)
+        sum += loop_once(admin, body_ms);
+    return sum / loops;
+}
+
 /* The server's own cost: CREATE DATABASE ... TEMPLATE of the current
  * template, alone, with @strategy (WAL_LOG, what strata_testdb_create uses
  * and PostgreSQL 15's default, or FILE_COPY); *files gets the number of
@@ -143,38 +177,60 @@ static double by_server(int k, const char *strategy, long *files)
 int main(int argc, char **argv)
 {
     static const int sizes[] = {10, 100, 300};
-    int rounds = argc > 1 ? atoi(argv[1]) : 5, rc = harness_start();
+    enum { N_SIZES = sizeof sizes / sizeof sizes[0] };
+    int rounds = argc > 1 ? atoi(argv[1]) : 5, loops = argc > 2 ? atoi(argv[2]) : 8;
+    int rc = harness_start();
+    double loop_ms[N_SIZES][4];
     harness_tmp_init();
     if (rc)
         return rc;
     atexit(harness_stop);
-    printf("%-11s %11s %11s %11s %8s %13s %15s %10s\n", "migrations", "apply (ms)", "clone (ms)",
-           "first (ms)", "speedup", "WAL_LOG (ms)", "FILE_COPY (ms)", "relations");
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    printf("%-11s %11s %11s %11s %11s %9s %13s %15s %10s\n", "migrations", "apply (ms)",
+           "claim (ms)", "clone (ms)", "first (ms)", "apply/claim", "WAL_LOG (ms)",
+           "FILE_COPY (ms)", "relations");
+    for (size_t i = 0; i < N_SIZES; i++) {
         int n = sizes[i];
         strata_migration_def *defs = make_defs(n);
-        strata *admin = NULL;
-        double best_apply = 1e9, best_clone = 1e9, best_wl = 1e9, best_fc = 1e9, first, t;
+        strata *pool = NULL, *plain = NULL;
+        double best_apply = 1e9, best_claim = 1e9, best_clone = 1e9, best_wl = 1e9,
+               best_fc = 1e9, first, t;
         long files = -1;
-        check(strata_open(&admin, test_admin_dsn()), admin, "open admin");
-        check(strata_add_migrations(admin, defs, (size_t)n), admin, "add");
-        first = by_clone(admin); /* builds the template */
+        check(strata_open(&pool, test_admin_dsn()), pool, "open admin");
+        check(strata_add_migrations(pool, defs, (size_t)n), pool, "add");
+        check(strata_open(&plain, test_admin_dsn()), plain, "open admin");
+        check(strata_add_migrations(plain, defs, (size_t)n), plain, "add");
+        check(strata_set_testdb_spares(plain, 0), plain, "spares");
+        first = by_clone(pool); /* builds the template, starts a spare */
         for (int r = 0; r < rounds; r++) {
             if ((t = by_applying(defs, n, r)) < best_apply)
                 best_apply = t;
-            if ((t = by_clone(admin)) < best_clone)
+            /* the previous drop waited for the replacement: one is ready */
+            if ((t = by_clone(pool)) < best_claim)
+                best_claim = t;
+            if ((t = by_clone(plain)) < best_clone)
                 best_clone = t;
             if ((t = by_server(r, "WAL_LOG", &files)) < best_wl)
                 best_wl = t;
             if ((t = by_server(r, "FILE_COPY", NULL)) < best_fc)
                 best_fc = t;
         }
-        printf("%-11d %11.1f %11.1f %11.1f %7.1fx %13.1f %15.1f %10ld\n", n, best_apply * 1000,
-               best_clone * 1000, first * 1000, best_apply / best_clone, best_wl * 1000,
-               best_fc * 1000, files);
+        printf("%-11d %11.1f %11.1f %11.1f %11.1f %10.1fx %13.1f %15.1f %10ld\n", n,
+               best_apply * 1000, best_claim * 1000, best_clone * 1000, first * 1000,
+               best_apply / best_claim, best_wl * 1000, best_fc * 1000, files);
         fflush(stdout);
-        strata_close(admin);
+        loop_ms[i][0] = loop_mean(pool, 0, loops) * 1000;
+        loop_ms[i][1] = loop_mean(plain, 0, loops) * 1000;
+        loop_ms[i][2] = loop_mean(pool, 200, loops) * 1000;
+        loop_ms[i][3] = loop_mean(plain, 200, loops) * 1000;
+        strata_close(pool);
+        strata_close(plain);
         free_defs(defs, n);
     }
+    printf("\nper test in a loop (create, body, drop), mean of %d:\n", loops);
+    printf("%-11s %18s %18s %18s %18s\n", "migrations", "SELECT 1, spares", "SELECT 1, clone",
+           "200 ms, spares", "200 ms, clone");
+    for (size_t i = 0; i < N_SIZES; i++)
+        printf("%-11d %18.1f %18.1f %18.1f %18.1f\n", sizes[i], loop_ms[i][0], loop_ms[i][1],
+               loop_ms[i][2], loop_ms[i][3]);
     return 0;
 }
