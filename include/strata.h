@@ -39,9 +39,9 @@ extern "C" {
 #endif
 
 #define STRATA_VERSION_MAJOR 0
-#define STRATA_VERSION_MINOR 2
+#define STRATA_VERSION_MINOR 3
 #define STRATA_VERSION_PATCH 0
-#define STRATA_VERSION_STRING "0.2.0"
+#define STRATA_VERSION_STRING "0.3.0"
 
 /** Target version meaning "every migration". */
 #define STRATA_LATEST INT64_MAX
