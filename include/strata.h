@@ -505,6 +505,24 @@ enum strata_row_flag {
  * @out: owned by the caller; free with strata_status_free().
  */
 STRATA_API int strata_status(strata *s, strata_status_list **out);
+
+/** strata_status_v2 options */
+enum strata_status_option {
+    /* Rows' states and history only: STRATA_ROW_EMPTY_UP and
+     * STRATA_ROW_EMPTY_DOWN are left out (0), because deciding them has the
+     * parser scan every up and down; STRATA_ROW_NO_DOWN and
+     * STRATA_ROW_INTERRUPTED are still set. For callers that only need the
+     * states (a startup check, a readiness probe). */
+    STRATA_STATUS_STATES_ONLY = 1
+};
+
+/**
+ * strata_status_v2 - strata_status with @options (strata_status_option
+ * bits; 0 is exactly strata_status).
+ * @out: owned by the caller; free with strata_status_free().
+ * Errors: as strata_status; STRATA_EINVAL for unknown option bits.
+ */
+STRATA_API int strata_status_v2(strata *s, int32_t options, strata_status_list **out);
 /** strata_status_count - number of rows in @st (0 for NULL). */
 STRATA_API size_t strata_status_count(const strata_status_list *st);
 /** strata_status_get - row @index (version order), borrowed from @st and

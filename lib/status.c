@@ -61,21 +61,21 @@ static void fill_from_history(strata_status_list *st, strata_status_row *row, co
 
 /* What status shows beside the state: empty parts, a missing down, a dirty
  * row whose run was cut off (no failed statement recorded). */
-static int32_t row_flags(const migration *m, const hist_row *r)
+static int32_t row_flags(const migration *m, const hist_row *r, bool scan)
 {
     int32_t f = 0;
-    if (m && migration_up_empty(m))
+    if (m && scan && migration_up_empty(m))
         f |= STRATA_ROW_EMPTY_UP;
     if (m && !m->down_sql)
         f |= STRATA_ROW_NO_DOWN;
-    if (m && down_is_empty(m, NULL))
+    if (m && scan && down_is_empty(m, NULL))
         f |= STRATA_ROW_EMPTY_DOWN;
     if (r && r->dirty && r->failed_statement <= 0)
         f |= STRATA_ROW_INTERRUPTED;
     return f;
 }
 
-static int build(strata_status_list *st, strata *s, const history *h)
+static int build(strata_status_list *st, strata *s, const history *h, bool scan)
 {
     size_t i = 0, j = 0;
     int64_t newest = h->n ? h->rows[h->n - 1].version : 0;
@@ -91,7 +91,7 @@ static int build(strata_status_list *st, strata *s, const history *h)
             row->name = keep(st, m->name);
             row->phase = contract ? "contract" : "expand";
             bool same = r && r->version == m->version;
-            row->flags = row_flags(m, same ? r : NULL);
+            row->flags = row_flags(m, same ? r : NULL, scan);
             if (same) {
                 fill_from_history(st, row, r);
                 row->state = r->dirty ? STRATA_STATE_DIRTY
@@ -107,7 +107,7 @@ static int build(strata_status_list *st, strata *s, const history *h)
         } else {
             row->version = r->version;
             row->name = keep(st, r->name);
-            row->flags = row_flags(NULL, r);
+            row->flags = row_flags(NULL, r, scan);
             fill_from_history(st, row, r);
             row->state = r->dirty ? STRATA_STATE_DIRTY : STRATA_STATE_UNKNOWN;
             j++;
@@ -119,10 +119,18 @@ static int build(strata_status_list *st, strata *s, const history *h)
 
 STRATA_EXPORT int strata_status(strata *s, strata_status_list **out)
 {
+    return strata_status_v2(s, 0, out);
+}
+
+/* STRATA_STATUS_STATES_ONLY: a no-op `strata up` asks for states twice
+ * (is -m the right directory? what is left?); the empty-part flags would
+ * have the parser scan every up and down for nothing. */
+STRATA_EXPORT int strata_status_v2(strata *s, int32_t options, strata_status_list **out)
+{
     history h = {0};
     strata_status_list *st;
     int rc;
-    if (!s || !out)
+    if (!s || !out || (options & ~STRATA_STATUS_STATES_ONLY))
         return STRATA_EINVAL;
     clear_error(s);
     if (s->conn) {
@@ -140,7 +148,7 @@ STRATA_EXPORT int strata_status(strata *s, strata_status_list **out)
         history_clear(&h);
         return set_error(s, STRATA_ENOMEM, "out of memory");
     }
-    build(st, s, &h);
+    build(st, s, &h, !(options & STRATA_STATUS_STATES_ONLY));
     history_clear(&h);
     if (st->oom) {
         strata_status_free(st);

@@ -308,6 +308,16 @@ START_TEST(empty_down_refused_then_allowed)
     ck_assert_int_eq(strata_status_get(st, 2)->flags, STRATA_ROW_EMPTY_DOWN);
     ck_assert_int_eq(strata_status_get(st, 3)->flags, STRATA_ROW_NO_DOWN);
     strata_status_free(st);
+    /* states only: the same states, no scan-decided flags, the others kept */
+    ck_assert_int_eq(strata_status_v2(s, 2, &st), STRATA_EINVAL);
+    ck_assert_int_eq(strata_status_v2(s, STRATA_STATUS_STATES_ONLY, &st), STRATA_OK);
+    ck_assert_int_eq(strata_status_count(st), 4);
+    ck_assert_int_eq(strata_status_get(st, 1)->state, STRATA_STATE_APPLIED);
+    ck_assert_int_eq(strata_status_get(st, 1)->flags, 0);
+    ck_assert_int_eq(strata_status_get(st, 2)->flags, 0);
+    ck_assert_int_eq(strata_status_get(st, 3)->state, STRATA_STATE_PENDING);
+    ck_assert_int_eq(strata_status_get(st, 3)->flags, STRATA_ROW_NO_DOWN);
+    strata_status_free(st);
     ck_assert_int_eq(strata_set_allow_empty_down(NULL, 1), STRATA_EINVAL);
     ck_assert_int_eq(strata_set_allow_empty_down(s, 1), STRATA_OK);
     test_events ev = {0};

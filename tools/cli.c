@@ -246,7 +246,7 @@ int cli_check_dir_matches(cli *c)
     size_t unknown = 0;
     int64_t first = -1;
     int rc;
-    if ((rc = strata_status(c->s, &st)))
+    if ((rc = strata_status_v2(c->s, STRATA_STATUS_STATES_ONLY, &st)))
         return cli_fail(c, rc, "status");
     for (size_t i = 0; i < strata_status_count(st); i++) {
         const strata_status_row *r = strata_status_get(st, i);

@@ -76,12 +76,29 @@ static int parse(cli *c, up_opts *u, int argc, char **argv)
 
 /* What the run left pending, by version and name: never "up to date" while
  * a --to or --phase held something back. */
+static bool any_pending(const strata_status_list *st)
+{
+    for (size_t i = 0; i < strata_status_count(st); i++) {
+        int32_t state = strata_status_get(st, i)->state;
+        if (state == STRATA_STATE_PENDING || state == STRATA_STATE_OUT_OF_ORDER)
+            return true;
+    }
+    return false;
+}
+
 static int report(cli *c, const up_opts *u)
 {
     strata_status_list *st = NULL;
-    int rc = strata_status(c->s, &st);
+    /* states first: only a run that left something pending needs the
+     * "empty" flags, which scan every file */
+    int rc = strata_status_v2(c->s, STRATA_STATUS_STATES_ONLY, &st);
     size_t pending = 0;
     jw w;
+    if (rc == STRATA_OK && any_pending(st)) {
+        strata_status_free(st);
+        st = NULL;
+        rc = strata_status(c->s, &st);
+    }
     if (rc)
         return cli_fail(c, rc, "status");
     if (c->json) {

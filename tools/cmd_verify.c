@@ -109,7 +109,7 @@ int cmd_verify(cli *c, int argc, char **argv)
         return proof_run(c, &o);
     if ((rc = cli_prepare(c, false, true)) || (rc = cli_check_dir_matches(c)))
         return rc;
-    if ((rc = strata_status(c->s, &st)))
+    if ((rc = strata_status_v2(c->s, STRATA_STATUS_STATES_ONLY, &st)))
         return cli_fail(c, rc, "verify");
     if (c->json) {
         jw_init(&w, stdout);

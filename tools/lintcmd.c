@@ -69,7 +69,7 @@ static void say_checked(strata *s, const strata_lint_report *r, bool pending_onl
 {
     size_t total = strata_migration_count(s), checked = total;
     strata_status_list *st = NULL;
-    if (pending_only && strata_status(s, &st) == STRATA_OK) {
+    if (pending_only && strata_status_v2(s, STRATA_STATUS_STATES_ONLY, &st) == STRATA_OK) {
         checked = 0;
         for (size_t i = 0; i < strata_status_count(st); i++) {
             int32_t state = strata_status_get(st, i)->state;
