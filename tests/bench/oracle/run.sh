@@ -9,7 +9,12 @@
 #   tests/bench/oracle/run.sh [STRATA_CLI]      (default build/tools/strata)
 #
 # Environment: COUNT (300 migrations), SEED (12), KEEP (a directory to copy
-# the corpus, the verdicts and the report into).
+# the corpus, the verdicts and the report into), DIR (a real migration
+# directory instead of the generated corpus: with no ground truth, the
+# oracle's verdicts are taken as the truth and strata is scored against
+# them — the check issue 12 asks for on real projects' directories; the
+# oracle reads up/down pairs, `V_name.up.sql` + `V_name.down.sql`, as sqlx
+# and golang-migrate write them).
 set -euo pipefail
 strata=${1:+$(realpath "$1")}  # before the cd: meson passes it relative to the build directory
 cd "$(dirname "$0")/../../.."
@@ -19,12 +24,18 @@ COUNT=${COUNT:-300}
 SEED=${SEED:-12}
 . tests/bench/cluster.sh
 
-python3 "$here/gen.py" "$work/corpus" --count "$COUNT" --seed "$SEED"
+if [ -n "${DIR:-}" ]; then
+  mkdir -p "$work/corpus"
+  cp -r "$(realpath "$DIR")" "$work/corpus/migrations"
+else
+  python3 "$here/gen.py" "$work/corpus" --count "$COUNT" --seed "$SEED"
+fi
 chmod -R a+rX "$work"
 # the grants the probes give need a role; roles are cluster-wide, so both
 # databases see the same one
 psql -q -c 'CREATE ROLE strata_oracle_app'
-echo "$(machine_line); $COUNT generated migrations (seed $SEED)"
+if [ -n "${DIR:-}" ]; then echo "$(machine_line); $DIR (the oracle's verdicts as the truth)"
+else echo "$(machine_line); $COUNT generated migrations (seed $SEED)"; fi
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
@@ -44,6 +55,9 @@ t0=$(date +%s%N)
 python3 "$here/oracle.py" "$work/corpus/migrations" strata_oracle >"$work/oracle.tsv"
 oracle_ms=$(ms "$t0")
 
+if [ -n "${DIR:-}" ]; then  # version, verdict, class, kind: the oracle's verdict is the truth
+  awk -F'\t' -v OFS='\t' '{ print $1, $2, "real", "core" }' "$work/oracle.tsv" >"$work/corpus/truth.tsv"
+fi
 python3 "$here/compare.py" "$work/corpus/truth.tsv" "$work/strata.json" "$work/oracle.tsv" \
   "$(awk -v t="$strata_ms" 'BEGIN { print t / 1000 }')" "$(awk -v t="$oracle_ms" 'BEGIN { print t / 1000 }')" |
   tee "$work/report.txt"
