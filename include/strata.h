@@ -708,17 +708,21 @@ STRATA_API int strata_adopt(strata *s, const char *tool, const char *table, int6
  * history table: the one `strata_adopt(s, NULL, NULL, ...)` would detect
  * (schema_migrations of dbmate or golang-migrate, goose_db_version,
  * _sqlx_migrations, __diesel_schema_migrations, flyway_schema_history,
- * through the search_path, recognised by their columns; strata's own
- * history table is never taken for one) that records at least one version
- * as applied (as strata_adopt counts them; a dirty row counts too). An
- * empty one, or goose's version 0 row alone, is not reported: adopting it
- * would record nothing. One catalog query, plus a read of each table found.
+ * found by name in every schema but the system ones, whatever the
+ * search_path, recognised by their columns; strata's own history table is
+ * never taken for one) that records at least one version as applied (as
+ * strata_adopt counts them; a dirty row counts too), or that this role
+ * cannot read (no SELECT on it or USAGE on its schema: what it records is
+ * unknown). An empty one, or goose's version 0 row alone, is not reported:
+ * adopting it would record nothing. One catalog query, plus a read of each
+ * table found.
  * @out_tool: when not NULL, receives the tool's name as strata_adopt takes
  *       it ("goose"), or NULL when there is none; owned by the caller, free
  *       with strata_free(). With several tools' tables, the first in the
  *       order above.
- * @out_table: when not NULL, receives that table's name as looked up
- *       ("goose_db_version"), or NULL; owned by the caller (strata_free).
+ * @out_table: when not NULL, receives that table's name, schema-qualified
+ *       and unquoted ("public.goose_db_version"), or NULL; owned by the
+ *       caller (strata_free).
  * Both are set only on success.
  * Errors: STRATA_EINVAL (NULL @s, transaction open), STRATA_ENODB,
  * STRATA_ECONNECT, STRATA_ESQL, STRATA_ENOMEM.
@@ -730,8 +734,9 @@ STRATA_API int strata_other_history(strata *s, char **out_tool, char **out_table
  * strata's history is empty or absent while another tool's history table
  * is in the database (see strata_other_history). By default (zero) such a
  * run is refused before anything is locked or applied, STRATA_EOTHERHISTORY,
- * the message naming each tool and table: it would run that tool's
- * migrations again. Adopt them first (strata_adopt); ignore the table when
+ * the message naming each tool and table (schema-qualified, quoted; one
+ * this role cannot read is named as present but unreadable): it would run
+ * that tool's migrations again. Adopt them first (strata_adopt); ignore the table when
  * strata itself reverted every migration it had applied. The check is the
  * one of strata_other_history, made only when strata's history has no row
  * and something is pending: a database strata manages pays nothing for it.

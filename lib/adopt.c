@@ -125,9 +125,17 @@ static int table_columns(strata *s, const char *qualified, char **out)
 
 typedef struct found {
     const adopt_tool *tool;
-    char *table;      /* quoted */
-    const char *name; /* a default table's plain name (detected), else NULL */
+    char *table;     /* quoted (detected: schema-qualified) */
+    char *name;      /* detected: schema.table, plain; else NULL */
+    bool unreadable; /* detected: this role cannot SELECT from it */
 } found;
+
+static void found_free(found *f)
+{
+    free(f->table);
+    free(f->name);
+    f->table = f->name = NULL;
+}
 
 /* One candidate table: f->table set when it exists, f->tool when it is
  * also recognised (or named by the caller); *cols_out gets its columns. */
@@ -161,22 +169,30 @@ static int find_query(strata *s, sbuf *q)
     free(hist);
     if (!lit)
         return set_error(s, STRATA_ENOMEM, "out of memory");
-    sbuf_puts(q, "SELECT t.i, (SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
-                 "WHERE attrelid = c AND attnum > 0 AND NOT attisdropped) FROM unnest(ARRAY[");
+    /* by name in every schema, not through the search_path: a tool's table
+     * in a schema off the path (or with search_path '') is still there */
+    sbuf_puts(q, "SELECT t.i, n.nspname, c.relname, (SELECT string_agg(attname, ',' ORDER BY attnum) "
+                 "FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped), "
+                 "has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') "
+                 "FROM unnest(ARRAY[");
     for (size_t i = 0; i < N_DEFAULTS; i++)
         sbuf_printf(q, "%s'%s'", i ? ", " : "", defaults[i]); /* constants: plain names */
     /* strata's own history table may carry one of these names (--table) */
-    sbuf_printf(q, "]) WITH ORDINALITY t(name, i), to_regclass(t.name) c WHERE c IS NOT NULL "
-                   "AND c IS DISTINCT FROM to_regclass(%s) ORDER BY t.i", lit);
+    sbuf_printf(q, "]::name[]) WITH ORDINALITY t(name, i) JOIN pg_catalog.pg_class c ON c.relname = t.name "
+                   "AND c.relkind IN ('r', 'p') JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                   "AND n.nspname !~ '^pg_(toast|temp)' "
+                   "AND c.oid IS DISTINCT FROM pg_catalog.to_regclass(%s) "
+                   "ORDER BY t.i, n.nspname <> ALL (pg_catalog.current_schemas(false)), n.nspname", lit);
     free(lit);
     return q->oom ? set_error(s, STRATA_ENOMEM, "out of memory") : STRATA_OK;
 }
 
-/* Which tools' default tables exist (through the search_path) with the
- * columns of that tool's history: one catalog query. @hits holds
- * N_DEFAULTS entries; another application's table of such a name is not a
- * hit. On failure nothing is left to free. */
-static int find_defaults(strata *s, found *hits, size_t *n)
+/* Which tools' default tables exist, in any schema but the system ones,
+ * with the columns of that tool's history: one catalog query. *hits is
+ * malloc'd (free each with found_free, then it); another application's
+ * table of such a name is not a hit. On failure nothing is left to free. */
+static int find_defaults(strata *s, found **hits, size_t *n)
 {
     sbuf q;
     PGresult *r = NULL;
@@ -187,34 +203,55 @@ static int find_defaults(strata *s, found *hits, size_t *n)
         rc = pg_simple(s, q.data, &r);
     sbuf_free(&q);
     *n = 0;
+    *hits = NULL;
+    if (rc == STRATA_OK && !(*hits = calloc((size_t)PQntuples(r) + 1, sizeof **hits)))
+        rc = set_error(s, STRATA_ENOMEM, "out of memory");
     for (int i = 0; rc == STRATA_OK && i < PQntuples(r); i++) {
-        long k = strtol(PQgetvalue(r, i, 0), NULL, 10) - 1;
-        const adopt_tool *t = adopt_tool_by_columns(PQgetvalue(r, i, 1));
-        if (!t || k < 0 || k >= (long)N_DEFAULTS)
+        const adopt_tool *t = adopt_tool_by_columns(PQgetvalue(r, i, 3));
+        found *f = &(*hits)[*n];
+        char *qs, *qt;
+        sbuf b;
+        if (!t)
             continue;
-        hits[*n].tool = t;
-        hits[*n].name = defaults[k];
-        if (!(hits[(*n)++].table = pg_ident(s, defaults[k])))
+        f->tool = t;
+        f->unreadable = PQgetvalue(r, i, 4)[0] != 't';
+        qs = pg_ident(s, PQgetvalue(r, i, 1));
+        qt = pg_ident(s, PQgetvalue(r, i, 2));
+        sbuf_init(&b);
+        sbuf_printf(&b, "%s.%s", qs ? qs : "", qt ? qt : "");
+        f->table = qs && qt ? sbuf_take(&b) : NULL;
+        sbuf_free(&b);
+        sbuf_init(&b);
+        sbuf_printf(&b, "%s.%s", PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        f->name = sbuf_take(&b);
+        sbuf_free(&b);
+        free(qs);
+        free(qt);
+        (*n)++;
+        if (!f->table || !f->name)
             rc = set_error(s, STRATA_ENOMEM, "out of memory");
     }
     PQclear(r);
-    for (size_t i = 0; rc && i < *n; i++)
-        free(hits[i].table);
-    if (rc)
+    if (rc) {
+        for (size_t i = 0; *hits && i < *n; i++)
+            found_free(&(*hits)[i]);
+        free(*hits);
+        *hits = NULL;
         *n = 0;
+    }
     return rc;
 }
 
 static int detect(strata *s, found *out)
 {
-    found hits[N_DEFAULTS] = {{0}};
+    found *hits = NULL;
     size_t n = 0;
-    int rc = find_defaults(s, hits, &n);
+    int rc = find_defaults(s, &hits, &n);
     if (rc == STRATA_OK && n == 0)
         rc = set_error(s, STRATA_ENOTFOUND, "no other tool's migration table in this database "
                        "(looked for schema_migrations, goose_db_version, _sqlx_migrations, "
-                       "__diesel_schema_migrations and flyway_schema_history through the "
-                       "search_path); name the tool and its table");
+                       "__diesel_schema_migrations and flyway_schema_history in every "
+                       "schema); name the tool and its table");
     if (rc == STRATA_OK && n > 1) {
         sbuf b;
         sbuf_init(&b);
@@ -229,8 +266,9 @@ static int detect(strata *s, found *out)
         if (rc == STRATA_OK && i == 0)
             *out = hits[0];
         else
-            free(hits[i].table);
+            found_free(&hits[i]);
     }
+    free(hits);
     return rc;
 }
 
@@ -253,10 +291,8 @@ static int resolve(strata *s, const char *tool, const char *table, found *out)
         rc = set_error(s, STRATA_EINVAL, "table %s does not look like the history of any tool "
                        "strata adopts (columns: %.300s); name the tool: " TOOL_NAMES,
                        out->table, cols);
-    if (rc) {
-        free(out->table);
-        out->table = NULL;
-    }
+    if (rc)
+        found_free(out);
     free(cols);
     return rc;
 }
@@ -419,7 +455,7 @@ static int adopt_locked(strata *s, const char *tool, const char *table, int64_t 
         rc = record(s, &t, &h, count);
     history_clear(&h);
     free(t.applied);
-    free(f.table);
+    found_free(&f);
     return rc;
 }
 
@@ -458,42 +494,48 @@ static int records_applied(strata *s, const found *f, bool *out)
 
 /* The hits of find_defaults whose table records applied versions: an
  * empty one (or goose's row 0 alone) would make adopt record nothing, and
- * refusing would send the user round in circles. A read of each table
- * found, only on this rare path. */
-static int find_others(strata *s, found *hits, size_t *n)
+ * refusing would send the user round in circles. One this role cannot read
+ * is kept (marked unreadable): what it records is unknown. A read of each
+ * readable table found, only on this rare path. */
+static int find_others(strata *s, found **hits, size_t *n)
 {
     size_t k = 0;
     int rc = find_defaults(s, hits, n);
     for (size_t i = 0; i < *n; i++) {
-        bool applied = false;
-        if (rc == STRATA_OK)
-            rc = records_applied(s, &hits[i], &applied);
+        bool applied = (*hits)[i].unreadable;
+        if (rc == STRATA_OK && !applied)
+            rc = records_applied(s, &(*hits)[i], &applied);
         if (rc == STRATA_OK && applied)
-            hits[k++] = hits[i];
+            (*hits)[k++] = (*hits)[i];
         else
-            free(hits[i].table);
+            found_free(&(*hits)[i]);
     }
     *n = rc == STRATA_OK ? k : 0;
     for (size_t i = 0; rc && i < k; i++)
-        free(hits[i].table);
+        found_free(&(*hits)[i]);
+    if (rc) {
+        free(*hits);
+        *hits = NULL;
+    }
     return rc;
 }
 
 STRATA_EXPORT int strata_other_history(strata *s, char **out_tool, char **out_table)
 {
-    found hits[N_DEFAULTS] = {{0}};
+    found *hits = NULL;
     size_t n = 0;
     char *tool = NULL, *table = NULL;
     int rc;
     if (!s)
         return STRATA_EINVAL;
     clear_error(s);
-    if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = find_others(s, hits, &n)))
+    if ((rc = pg_need_db(s)) || (rc = check_conn_idle(s)) || (rc = find_others(s, &hits, &n)))
         return rc;
     if (n && (!(tool = xstrdup(hits[0].tool->name)) || !(table = xstrdup(hits[0].name))))
         rc = set_error(s, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        free(hits[i].table);
+        found_free(&hits[i]);
+    free(hits);
     if (rc == STRATA_OK && out_tool)
         *out_tool = tool;
     else
@@ -516,16 +558,26 @@ STRATA_EXPORT int strata_set_ignore_other_history(strata *s, int32_t ignore)
 static int refuse_other(strata *s, const history *h, const found *hits, size_t n)
 {
     sbuf b;
+    bool unreadable = false;
     sbuf_init(&b);
     sbuf_puts(&b, "another tool's migration history is in this database: ");
-    for (size_t i = 0; i < n; i++)
-        sbuf_printf(&b, "%s%s (table %s)", i ? ", " : "", hits[i].tool->name, hits[i].table);
-    sbuf_printf(&b, ", and strata's history %s: applying would run %s's migrations again: "
-                    "run 'strata adopt%s' first (or --ignore-other-history to apply anyway). In a "
-                    "program: strata_adopt, or strata_set_ignore_other_history (right once strata "
-                    "itself reverted everything). Nothing was applied",
-                h->exists ? "is empty" : "does not exist yet", n > 1 ? "those tools" : hits[0].tool->name,
-                n > 1 ? " --from TOOL" : "");
+    for (size_t i = 0; i < n; i++) {
+        sbuf_printf(&b, "%s%s (table %s%s)", i ? ", " : "", hits[i].tool->name, hits[i].table,
+                    hits[i].unreadable ? ", present but unreadable by this role" : "");
+        unreadable = unreadable || hits[i].unreadable;
+    }
+    sbuf_printf(&b, ", and strata's history %s: applying would run %s's migrations again: ",
+                h->exists ? "is empty" : "does not exist yet", n > 1 ? "those tools" : hits[0].tool->name);
+    if (unreadable)
+        sbuf_puts(&b, "this role lacks SELECT on that table (or USAGE on its schema), so what it "
+                      "records cannot be told: grant it, then run 'strata adopt' (or "
+                      "--ignore-other-history to apply anyway). In a program: strata_adopt, or "
+                      "strata_set_ignore_other_history. Nothing was applied");
+    else
+        sbuf_printf(&b, "run 'strata adopt%s' first (or --ignore-other-history to apply anyway). In "
+                        "a program: strata_adopt, or strata_set_ignore_other_history (right once "
+                        "strata itself reverted everything). Nothing was applied",
+                    n > 1 ? " --from TOOL" : "");
     int rc = set_error_buf(s, b.oom ? STRATA_ENOMEM : STRATA_EOTHERHISTORY, &b);
     sbuf_free(&b);
     return rc;
@@ -533,16 +585,17 @@ static int refuse_other(strata *s, const history *h, const found *hits, size_t n
 
 int adopt_check_other(strata *s, const history *h)
 {
-    found hits[N_DEFAULTS] = {{0}};
+    found *hits = NULL;
     size_t n = 0;
     int rc;
     /* a database strata already manages pays nothing for this */
     if (s->ignore_other_history || h->n)
         return STRATA_OK;
-    rc = find_others(s, hits, &n);
+    rc = find_others(s, &hits, &n);
     if (rc == STRATA_OK && n)
         rc = refuse_other(s, h, hits, n);
     for (size_t i = 0; i < n; i++)
-        free(hits[i].table);
+        found_free(&hits[i]);
+    free(hits);
     return rc;
 }

@@ -117,9 +117,10 @@ static bool history_exists(void)
  * detected), applies nothing and creates nothing. */
 static void apply_refused(strata *s, const char *tool, const char *table)
 {
-    char quoted[128], *t = NULL, *tb = NULL;
+    char quoted[128], plain[128], *t = NULL, *tb = NULL;
     int rc = strata_apply(s, STRATA_LATEST);
-    snprintf(quoted, sizeof quoted, "%s (table \"%s\")", tool, table);
+    snprintf(quoted, sizeof quoted, "%s (table \"public\".\"%s\")", tool, table);
+    snprintf(plain, sizeof plain, "public.%s", table);
     ck_assert_msg(rc == STRATA_EOTHERHISTORY, "apply before adopt: %d %s", rc, strata_errmsg(s));
     ck_assert_msg(strstr(strata_errmsg(s), quoted) && strstr(strata_errmsg(s), "run 'strata adopt' first") &&
                   strstr(strata_errmsg(s), "--ignore-other-history") &&
@@ -128,7 +129,7 @@ static void apply_refused(strata *s, const char *tool, const char *table)
     ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tables WHERE tablename = 'tags'"), 0);
     ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
     ck_assert_str_eq(t, tool);
-    ck_assert_str_eq(tb, table);
+    ck_assert_str_eq(tb, plain);
     strata_free(t);
     strata_free(tb);
 }
@@ -337,7 +338,8 @@ START_TEST(detection_refuses_ambiguity)
     test_sql(DBMATE_DDL);
     test_sql(GOOSE_DDL);
     ck_assert_int_eq(strata_adopt(s, NULL, NULL, NULL), STRATA_EINVAL);
-    ck_assert_msg(strstr(strata_errmsg(s), "dbmate (\"schema_migrations\"), goose (\"goose_db_version\")"),
+    ck_assert_msg(strstr(strata_errmsg(s), "dbmate (\"public\".\"schema_migrations\"), "
+                         "goose (\"public\".\"goose_db_version\")"),
                   "%s", strata_errmsg(s));
     /* naming the tool settles it */
     ck_assert_int_eq(strata_adopt(s, "goose", NULL, NULL), STRATA_OK);
@@ -457,8 +459,8 @@ START_TEST(refusal_names_each_and_skips_strata_own)
              "VALUES (1, 'users', true, '\\x00', 10)");
     test_sql(FLYWAY_ROW(1, "'1'", "SQL", false)); /* failed: it ran something */
     ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
-    ck_assert_msg(strstr(strata_errmsg(s), "sqlx (table \"_sqlx_migrations\"), flyway (table "
-                                          "\"flyway_schema_history\")") &&
+    ck_assert_msg(strstr(strata_errmsg(s), "sqlx (table \"public\".\"_sqlx_migrations\"), flyway "
+                                          "(table \"public\".\"flyway_schema_history\")") &&
                   strstr(strata_errmsg(s), "strata adopt --from TOOL") &&
                   strstr(strata_errmsg(s), "is empty"), "%s", strata_errmsg(s));
     ck_assert_int_eq(strata_other_history(s, &t, NULL), STRATA_OK);
@@ -493,6 +495,76 @@ START_TEST(refusal_names_each_and_skips_strata_own)
 }
 END_TEST
 
+/* Found by name in every schema, not through the search_path: dbmate's
+ * table in a schema off the path, then with the database's search_path
+ * '' (strata's history named schema-qualified). */
+START_TEST(found_off_the_search_path)
+{
+    char *dir = dir_with("dbmate", "20240101000001", "20240101000002", "20240101000003");
+    char *t = NULL, *tb = NULL, *db, sql[256];
+    int64_t n = -1;
+    test_sql("CREATE SCHEMA app");
+    built_by_tool("create table app.schema_migrations (version varchar(128) primary key)",
+                  "insert into app.schema_migrations values ('20240101000001'), ('20240101000002')");
+    strata *s = open_dir(dir);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
+    ck_assert_msg(strstr(strata_errmsg(s), "dbmate (table \"app\".\"schema_migrations\")"), "%s",
+                  strata_errmsg(s));
+    ck_assert(!history_exists());
+    ck_assert_int_eq(strata_other_history(s, &t, &tb), STRATA_OK);
+    ck_assert_str_eq(t, "dbmate");
+    ck_assert_str_eq(tb, "app.schema_migrations");
+    strata_free(t);
+    strata_free(tb);
+    strata_close(s);
+    /* search_path '': the table in public is found all the same */
+    test_sql("ALTER TABLE app.schema_migrations SET SCHEMA public");
+    db = test_query_value("SELECT quote_ident(current_database())");
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET search_path = ''", db);
+    test_sql(sql);
+    s = open_dir(dir);
+    ck_assert_int_eq(strata_set_history_table(s, "public.strata_history"), STRATA_OK);
+    ck_assert_int_eq(strata_apply(s, STRATA_LATEST), STRATA_EOTHERHISTORY);
+    ck_assert_msg(strstr(strata_errmsg(s), "dbmate (table \"public\".\"schema_migrations\")"), "%s",
+                  strata_errmsg(s));
+    ck_assert_int_eq(test_query_long("SELECT count(*) FROM pg_tables WHERE tablename = 'strata_history'"), 0);
+    /* adopt's detection finds the same table */
+    ck_assert_msg(strata_adopt(s, NULL, NULL, &n) == STRATA_OK, "%s", strata_errmsg(s));
+    ck_assert_int_eq(n, 2);
+    strata_close(s);
+    free(db);
+    free(dir);
+}
+END_TEST
+
+/* A role that cannot read the other tool's table: refused all the same,
+ * saying so, not failed with an SQL error. */
+START_TEST(unreadable_table_refused)
+{
+    char *dir = dir_with("dbmate", "20240101000001", "20240101000002", "20240101000003");
+    built_by_tool(DBMATE_DDL, "insert into schema_migrations values ('20240101000001')");
+    test_sql("DROP ROLE IF EXISTS strata_adopt_noread; CREATE ROLE strata_adopt_noread");
+    PGconn *c = test_connect();
+    PGresult *r = PQexec(c, "SET ROLE strata_adopt_noread");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    strata *s = NULL;
+    ck_assert_int_eq(strata_open_conn(&s, c), STRATA_OK);
+    ck_assert_int_eq(strata_add_dir(s, dir), STRATA_OK);
+    int rc = strata_apply(s, STRATA_LATEST);
+    ck_assert_msg(rc == STRATA_EOTHERHISTORY, "%d %s", rc, strata_errmsg(s));
+    ck_assert_msg(strstr(strata_errmsg(s), "dbmate (table \"public\".\"schema_migrations\", present "
+                                          "but unreadable by this role)") &&
+                  strstr(strata_errmsg(s), "--ignore-other-history") &&
+                  strstr(strata_errmsg(s), "strata_set_ignore_other_history"), "%s", strata_errmsg(s));
+    ck_assert(!history_exists());
+    strata_close(s);
+    PQfinish(c);
+    test_sql("DROP ROLE strata_adopt_noread");
+    free(dir);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("adopt");
@@ -519,6 +591,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, ignore_option_applies_everything);
     tcase_add_test(tc, left_behind_table_not_refused);
     tcase_add_test(tc, refusal_names_each_and_skips_strata_own);
+    tcase_add_test(tc, found_off_the_search_path);
+    tcase_add_test(tc, unreadable_table_refused);
     suite_add_tcase(s, tc);
     return s;
 }

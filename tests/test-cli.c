@@ -955,14 +955,14 @@ START_TEST(adopt_goose_then_up_applies_only_new)
                   "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true)");
     /* without adopt: refused, naming the table and the tool, nothing applied */
     ck_assert_int_eq(RUN("up"), 1);
-    ck_assert_msg(strstr(err, "goose (table \"goose_db_version\")") &&
+    ck_assert_msg(strstr(err, "goose (table \"public\".\"goose_db_version\")") &&
                   strstr(err, "run 'strata adopt' first (or --ignore-other-history to apply anyway)"),
                   "%s", err);
     ck_assert(!has_table("strata_history") && !has_table("tags"));
     ck_assert_int_eq(RUN("--json", "up"), 1);
     json_check(out, "d['error']['code'] == 'otherhistory' and 'goose_db_version' in d['error']['message']");
     ck_assert_int_eq(RUN("status", "--exit-code"), 3); /* the note does not change it */
-    ck_assert_msg(strstr(err, "note: goose's history table \"goose_db_version\"") &&
+    ck_assert_msg(strstr(err, "note: goose's history table \"public.goose_db_version\"") &&
                   strstr(err, "run 'strata adopt' first"), "%s", err);
     ck_assert_int_eq(RUN("-q", "status"), 0);
     ck_assert_ptr_null(strstr(err, "note:"));
