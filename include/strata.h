@@ -275,7 +275,14 @@ STRATA_API int strata_set_strict(strata *s, int32_t strict);
  *  read fails the dry run: STRATA_EPARSE, "file:line:col: message".
  *  A first run says, after the first migration's header, that the history
  *  table is created there; a history table without the done_hashes column
- *  gets its ALTER TABLE shown before the first no-transaction migration. */
+ *  gets its ALTER TABLE shown before the first no-transaction migration.
+ *  Single-transaction mode: BEGIN; before the first migration, after the
+ *  last the multi-row history INSERT (durations as <elapsed ms>) and COMMIT;.
+ *  A dirty migration in the history refuses the dry run as it refuses the
+ *  run (STRATA_EDIRTY, the same message); with strata_set_resume, the dry
+ *  run shows the resume first: a `--` comment naming the version and the
+ *  statement it resumes from, then the remaining statements and the final
+ *  UPDATE. */
 STRATA_API int strata_set_dry_run(strata *s, int32_t dry_run);
 /** Nonzero: the whole run in one transaction (refuses no-transaction ones). */
 STRATA_API int strata_set_single_transaction(strata *s, int32_t single);

@@ -327,10 +327,8 @@ typedef struct part {
 static void dry_single(dry *d, const part *p)
 {
     sbuf b;
-    say(d, "-- inside the run's one transaction: BEGIN; is sent before the first migration; "
-           "after the last, one multi-row INSERT of every history row (1000 rows a statement), "
-           "then COMMIT;");
-    rank_note(d);
+    say(d, "-- inside the run's one transaction (BEGIN; above); its history row goes in the "
+           "multi-row INSERT sent after the last migration, before the COMMIT;");
     sbuf_init(&b);
     sbuf_puts(&b, p->settings);
     sbuf_puts(&b, p->sql);
@@ -424,27 +422,51 @@ static int split_part(strata *s, const part *p, stmt_list *sl)
 /* Statement by statement, each committed on its own (run_notx.c: the dirty
  * row first, each statement with its progress, the final UPDATE; revert.c
  * revert_notx: the statements alone, then the DELETE). */
-static int dry_notx(dry *d, const part *p, bool revert)
+static int dry_notx(dry *d, const part *p, bool revert, int32_t resume_at)
 {
     strata *s = d->s;
     const migration *m = d->m;
     stmt_list sl = {0};
     char *hashes = NULL;
+    int32_t start = resume_at > 0 ? resume_at : 0;
     int res = split_part(s, p, &sl);
     if (res)
         return res;
     say(d, "-- no-transaction: each round trip below commits on its own; shown as sent, ended by ;");
+    if (resume_at >= 0) {
+        /* run_notx.c resume_point and start_dirty: the dirty row is kept */
+        sbuf b;
+        char *first = start < sl.n ? xstrndup(p->sql + sl.items[start].offset,
+                                              (size_t)sl.items[start].len) : NULL;
+        char *nl = first ? strchr(first, '\n') : NULL;
+        if (nl)
+            *nl = '\0'; /* its first line: the comment stays one */
+        sbuf_init(&b);
+        sbuf_printf(&b, "-- resume of dirty version %lld: %d statement(s) finished before; their "
+                        "hashes are checked against the history row, then it resumes from "
+                        "statement %d%s%s (a CREATE INDEX CONCURRENTLY there whose index is "
+                        "valid in the catalog is not run again; an INVALID one is dropped first)",
+                    (long long)m->version, (int)start, (int)start + 1,
+                    first ? ": " : " (none left: only the final UPDATE)", first ? first : "");
+        free(first);
+        say_buf(d, &b);
+        say_history(d, history_update_sql(s, m->version, "failed_statement = NULL, error = NULL"),
+                    "UPDATE of the dirty history row");
+    }
     if (!revert) {
-        say_done_hashes(d);
-        rank_note(d);
-        say_history(d, history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE), "INSERT of the dirty history row");
+        if (resume_at < 0) {
+            say_done_hashes(d);
+            rank_note(d);
+            say_history(d, history_insert_sql(s, m, "dirty", 0, HIST_DURATION_NONE),
+                        "INSERT of the dirty history row");
+        }
         if (!(hashes = resume_hashes(p->sql, &sl))) {
             stmt_list_free(&sl);
             return set_error(s, STRATA_ENOMEM, "out of memory");
         }
     }
     say_settings(d, p->settings);
-    for (int32_t i = 0; i < sl.n; i++) {
+    for (int32_t i = start; i < sl.n; i++) {
         char *stmt = xstrndup(p->sql + sl.items[i].offset, (size_t)sl.items[i].len);
         bool progress = !revert && s->conn; /* the UPDATE travels with the statement */
         char *prog = progress ? history_update_sql(s, m->version, "statements_done = %d, done_hashes = '%.*s'",
@@ -569,7 +591,31 @@ static void header(dry *d, const char *source, const char *mode, bool revert)
     say_buf(d, &b);
 }
 
-static int dry_one(strata *s, const migration *m, bool revert, first_run *fr)
+/* Single-transaction mode, after the last migration (engine.c record_all):
+ * the history rows in multi-row INSERTs, then the COMMIT. */
+static void say_insert_many(dry *d, const migration *const *items, size_t n)
+{
+    strata *s = d->s;
+    int64_t *ms = calloc(n + 1, sizeof *ms);
+    for (size_t i = 0; ms && i < n; i++)
+        ms[i] = ELAPSED_SENTINEL;
+    rank_note(d);
+    for (size_t at = 0; at < n; at += 1000) { /* engine.c HIST_ROWS_PER_INSERT */
+        size_t k = n - at < 1000 ? n - at : 1000;
+        char *sql = s->conn && ms ? history_insert_many_sql(s, items + at, ms + at, k) : NULL;
+        for (char *p = sql; p && strstr(p, ELAPSED_TEXT);)
+            p = sql = placeholder(sql, ELAPSED_TEXT, "<elapsed ms>, current_user");
+        if (!ms)
+            say(d, NULL);
+        else
+            say_history(d, sql, "multi-row INSERT of the history rows");
+    }
+    free(ms);
+    say(d, "COMMIT;");
+}
+
+static int dry_one(strata *s, const migration *m, bool revert, first_run *fr, int32_t resume_at,
+                   bool begin, const migration *const *all, size_t n_all)
 {
     directives tmp;
     dry d = {s, m, 0, STRATA_OK, fr};
@@ -591,32 +637,50 @@ static int dry_one(strata *s, const migration *m, bool revert, first_run *fr)
         return set_error(s, STRATA_ENOMEM, "out of memory");
     header(&d, p.source, empty ? "empty down" : mode_name(s, notx, batch, self, revert), revert);
     say_create(&d);
+    if (begin)
+        say(&d, "BEGIN;");
     if (empty) {
         say(&d, "-- the down holds no statement: only its history row is removed (empty downs allowed)");
         say_history(&d, history_delete_sql(s, m->version), "DELETE of the history row");
     } else if (batch) {
         res = dry_batch(&d, &p);
-    } else if (notx) {
-        res = dry_notx(&d, &p, revert);
+    } else if (notx || resume_at >= 0) {
+        res = dry_notx(&d, &p, revert, resume_at);
     } else if (self) {
         dry_self(&d, &p, revert);
     } else {
         dry_tx(&d, &p, revert);
     }
+    if (res == STRATA_OK && all)
+        say_insert_many(&d, all, n_all);
     free(p.settings);
     return res ? res : d.res;
 }
 
 int dry_run_one(strata *s, const migration *m, bool revert)
 {
-    return dry_one(s, m, revert, NULL);
+    return dry_one(s, m, revert, NULL, -1, false, NULL, 0);
 }
 
-int dry_run_plan(strata *s, const history *h, const migration *const *items, size_t n)
+int dry_run_plan(strata *s, const history *h, const migration *resumed, int32_t resume_at,
+                 const migration *const *items, size_t n)
 {
     first_run fr;
     int res = first_run_facts(s, h, items, n, &fr);
-    for (size_t i = 0; res == STRATA_OK && i < n; i++)
-        res = dry_one(s, items[i], false, &fr);
+    if (res == STRATA_OK && resumed && resumed->d.batch) {
+        dry d = {s, resumed, 0, STRATA_OK, &fr};
+        header(&d, resumed->source, "batch", false);
+        say(&d, "-- resume of this dirty batch migration: its batches run again from where they "
+                "stopped (each batch its own transaction, until a batch changes no row), then "
+                "the history row is marked applied");
+        res = d.res;
+    } else if (res == STRATA_OK && resumed) {
+        res = dry_one(s, resumed, false, &fr, resume_at < 0 ? 0 : resume_at, false, NULL, 0);
+    }
+    for (size_t i = 0; res == STRATA_OK && i < n; i++) {
+        bool single = s->single_tx;
+        res = dry_one(s, items[i], false, &fr, -1, single && i == 0, single && i + 1 == n ? items : NULL,
+                      n);
+    }
     return res;
 }

@@ -15,7 +15,11 @@ int dry_run_one(strata *s, const migration *m, bool revert);
  * read before it (NULL without a connection): as dry_run_one for each, plus
  * what a first run sends before them, where it is sent: the history table's
  * creation, and the done_hashes column an older (or new) history table gets
- * before the first no-transaction migration. */
-int dry_run_plan(strata *s, const history *h, const migration *const *items, size_t n);
+ * before the first no-transaction migration. @resumed (or NULL): the dirty
+ * migration `--resume` continues first, from statement @resume_at (0-based
+ * count of finished ones). Single-transaction mode: BEGIN; before the first
+ * of @items, their multi-row history INSERT and COMMIT; after the last. */
+int dry_run_plan(strata *s, const history *h, const migration *resumed, int32_t resume_at,
+                 const migration *const *items, size_t n);
 
 #endif

@@ -354,6 +354,19 @@ static int run_items(run_ctx *rc, const migration **items, size_t n)
     return res;
 }
 
+/* --resume: the dirty migration to continue first (*@out NULL: none). */
+static int resume_target(strata *s, const history *h, const migration **out)
+{
+    const hist_row *d = first_dirty(h);
+    *out = NULL;
+    if (!d || !s->resume)
+        return STRATA_OK;
+    if (!(*out = migset_find(&s->set, d->version)))
+        return set_error(s, STRATA_EDIRTY, "dirty version %lld is unknown to this program",
+                         (long long)d->version);
+    return STRATA_OK;
+}
+
 static int apply_plan(run_ctx *rc, int64_t target)
 {
     strata *s = rc->s;
@@ -364,14 +377,11 @@ static int apply_plan(run_ctx *rc, int64_t target)
         res = make_plan(s, &rc->hist, target, &p);
     if (res == STRATA_OK)
         res = check_plan(s, &p, resumed_migration(s, &rc->hist));
-    if (res == STRATA_OK && d && s->resume) {
-        const migration *m = migset_find(&s->set, d->version);
-        if (!m)
-            res = set_error(s, STRATA_EDIRTY, "dirty version %lld is unknown to this program",
-                            (long long)d->version);
-        else
-            res = run_one(rc, m, d->statements_done);
-    }
+    const migration *m = NULL;
+    if (res == STRATA_OK)
+        res = resume_target(s, &rc->hist, &m);
+    if (res == STRATA_OK && m)
+        res = run_one(rc, m, d->statements_done);
     if (res == STRATA_OK)
         res = run_items(rc, p.items, p.n);
     free(p.items);
@@ -469,7 +479,7 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
         if (res == STRATA_OK)
             res = check_plan(s, &p, NULL);
         if (res == STRATA_OK)
-            res = dry_run_plan(s, NULL, p.items, p.n);
+            res = dry_run_plan(s, NULL, NULL, 0, p.items, p.n);
         free(p.items);
         return res;
     }
@@ -487,7 +497,15 @@ STRATA_EXPORT int strata_apply(strata *s, int64_t target)
     if (res == STRATA_OK && s->lint_level >= 0 && p.n)
         res = enforce_lint(s, &p);
     if (res == STRATA_OK && s->dry_run) {
-        res = dry_run_plan(s, &rc.hist, p.items, p.n);
+        /* the decision the run makes under the lock: a dirty row refuses
+         * the run (the dry run too), or --resume continues it first */
+        const migration *rm = NULL;
+        const hist_row *d = first_dirty(&rc.hist);
+        res = check_history(s, &rc.hist, true, true);
+        if (res == STRATA_OK)
+            res = resume_target(s, &rc.hist, &rm);
+        if (res == STRATA_OK)
+            res = dry_run_plan(s, &rc.hist, rm, rm ? d->statements_done : -1, p.items, p.n);
     } else if (res == STRATA_OK && (p.n || first_dirty(&rc.hist))) {
         res = start_run(&rc, true);
         if (res == STRATA_OK)

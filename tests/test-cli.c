@@ -1313,8 +1313,19 @@ START_TEST(dry_run_single_transaction_and_down)
      * rows go in one multi-row INSERT before the COMMIT) */
     ck_assert_ptr_null(strstr(out, "SAVEPOINT"));
     ck_assert_ptr_null(strstr(out, "VALUES (1, 'users'"));
-    ck_assert(at(out, "one multi-row INSERT of every history row") <
-              at(out, "SET LOCAL lock_timeout = '750ms';\nSET LOCAL statement_timeout = '0ms';\nCREATE TABLE users"));
+    /* BEGIN, the multi-row INSERT and COMMIT are statements, not comments:
+     * BEGIN before the first migration, the INSERT (durations filled at run
+     * time) and COMMIT after the last */
+    long begin = at(out, "\nBEGIN;\n"), u = at(out, "SET LOCAL lock_timeout = '750ms';\nSET LOCAL "
+                                                  "statement_timeout = '0ms';\nCREATE TABLE users");
+    long p2 = at(out, "CREATE TABLE posts"), ins = at(out, "\nINSERT INTO \"public\".\"strata_history\" ");
+    long r1 = at(out, "VALUES\n(1, 'users', "), r2 = at(out, "),\n(2, 'posts', ");
+    long commit = at(out, "\nCOMMIT;\n");
+    ck_assert(at(out, "-- ==== 1 users (") < begin && begin < u && u < p2 && p2 < ins && ins < r1 &&
+              r1 < r2 && r2 < commit);
+    ck_assert_ptr_nonnull(strstr(out + r2, "<elapsed ms>, current_user"));
+    ck_assert_ptr_null(strstr(out, "-- inside the run's one transaction: BEGIN;"));
+    ck_assert_msg(!strstr(out + commit + 1, "\nCOMMIT;"), "COMMIT twice: %s", out + commit); /* once */
     test_write(mdir, "2_posts.down.sql", "-- strata:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS pi;\nDROP TABLE posts;\n");
     ck_assert_int_eq(RUN("up"), 0);
     ck_assert_int_eq(RUN("down", "--all", "--dry-run"), 0);
@@ -1329,6 +1340,36 @@ START_TEST(dry_run_single_transaction_and_down)
     ck_assert(h1 < at(out, "DROP TABLE users;\n\n;\nDELETE FROM \"public\".\"strata_history\" WHERE version = 1;\nCOMMIT;"));
     ck_assert_int_eq(RUN("--json", "down", "--dry-run"), 0);
     json_check(out, "d['migrations'][0]['direction'] == 'down' and d['migrations'][0]['mode'] == 'no-transaction'");
+}
+END_TEST
+
+/* A dirty no-transaction migration: the dry run refuses as the run does
+ * (same code and message), and with --resume shows the resume. */
+START_TEST(dry_run_dirty_refuses_or_resumes)
+{
+    test_write(mdir, "2_posts.up.sql", "-- strata:no-transaction\nCREATE TABLE posts (id int);\n"
+                                       "INSERT INTO missing VALUES (1);\nCREATE TABLE p3 (id int);\n");
+    ck_assert_int_eq(RUN("up"), 1);
+    ck_assert_int_eq(RUN("up"), 1);
+    static char real[sizeof err];
+    memcpy(real, err, sizeof err);
+    ck_assert_ptr_nonnull(strstr(real, "is dirty"));
+    ck_assert_int_eq(RUN("up", "--dry-run"), 1);
+    /* the message the run gives (after the CLI's command prefix) */
+    ck_assert_str_eq(strstr(err, "migration 2 ("), strstr(real, "migration 2 ("));
+    ck_assert_ptr_null(strstr(out, "INSERT INTO missing"));
+    ck_assert_int_eq(RUN("up", "--dry-run", "--resume"), 0);
+    long h = at(out, "-- ==== 2 posts ("), c = at(out, "-- resume of dirty version 2: 1 statement(s) "
+                                                      "finished before");
+    long from = at(out, "resumes from statement 2: INSERT INTO missing VALUES (1)");
+    long s2 = at(out, "\nINSERT INTO missing VALUES (1)\n;\nUPDATE \"public\".\"strata_history\" SET "
+                      "statements_done = 2, done_hashes = '");
+    long s3 = at(out, "\nCREATE TABLE p3 (id int)\n;\nUPDATE ");
+    long fin = at(out, "state = 'applied', statements_done = 3,");
+    ck_assert(h < c && c <= from && from < s2 && s2 < s3 && s3 < fin);
+    ck_assert_ptr_null(strstr(out, "\nCREATE TABLE posts (id int)\n;")); /* finished: not again */
+    ck_assert_ptr_null(strstr(out, "'dirty'"));                          /* the row is kept */
+    ck_assert(!has_table("p3"));
 }
 END_TEST
 
@@ -1706,6 +1747,7 @@ static void cli_tests_dry_run_and_wait(TCase *tc)
     tcase_add_test(tc, lock_wait_line);
     tcase_add_test(tc, dry_run_exact_per_mode);
     tcase_add_test(tc, dry_run_single_transaction_and_down);
+    tcase_add_test(tc, dry_run_dirty_refuses_or_resumes);
     tcase_add_test(tc, dry_run_syntax_error_fails);
     tcase_add_test(tc, dry_run_hostile_names_quoted);
     tcase_add_test(tc, dry_run_first_run_history_statements);
