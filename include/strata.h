@@ -355,7 +355,11 @@ STRATA_API int strata_set_allow_empty_down(strata *s, int32_t allow);
 /* Events                                                              */
 
 enum strata_event_type {
-    STRATA_EVENT_MIGRATION_START = 1,  /* version, name */
+    STRATA_EVENT_MIGRATION_START = 1,  /* version, name; statement = the 1-based
+                                          statement it starts at when it runs
+                                          without a transaction (no-transaction or
+                                          batch: 1; a resumed one: the first not
+                                          done), 0 when inside a transaction */
     STRATA_EVENT_MIGRATION_DONE = 2,   /* version, name, duration_ms */
     STRATA_EVENT_STATEMENT_DONE = 3,   /* no-transaction: statement, duration_ms */
     STRATA_EVENT_RETRY = 4,            /* lock_not_available: attempt, message */
@@ -373,7 +377,8 @@ enum strata_event_type {
                                           statement = 0 for each migration's header
                                           "-- ==== [revert ]V NAME (FILE): MODE", then
                                           1, 2, ... (strata_set_dry_run) */
-    STRATA_EVENT_REVERT_START = 13,
+    STRATA_EVENT_REVERT_START = 13,    /* version, name; statement = 1 when the
+                                          down runs without a transaction, else 0 */
     STRATA_EVENT_REVERT_DONE = 14,
     STRATA_EVENT_SKIPPED_PHASE = 15,   /* contract migration left for later */
     STRATA_EVENT_SKIPPED_FILE = 16,    /* directory entry that is not a migration;
@@ -405,6 +410,19 @@ STRATA_API void strata_set_event_callback(strata *s, strata_event_fn fn, void *p
 
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
+
+/**
+ * strata_cancel - ask the server to cancel the statement running on @s's
+ * connection (PQcancel), e.g. on Ctrl-C. Async-signal-safe: it may be
+ * called from a signal handler while strata_apply/revert runs on the same
+ * handle. The running call then fails as for any cancelled statement: a
+ * transaction is rolled back; a no-transaction migration is left dirty at
+ * that statement (an index built CONCURRENTLY stays INVALID until resumed).
+ * Nothing is cancelled when no statement is running.
+ * Errors: STRATA_EINVAL (NULL, no database connection), STRATA_ECONNECT
+ * (the cancel request could not be sent).
+ */
+STRATA_API int strata_cancel(strata *s);
 
 /**
  * strata_apply - apply pending migrations with version <= @target

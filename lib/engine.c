@@ -148,7 +148,11 @@ static int run_one(run_ctx *rc, const migration *m, int32_t resume_at)
     int64_t t0 = now_ms();
     int res;
     s->cur_version = m->version;
-    emit(s, STRATA_EVENT_MIGRATION_START, m, m->source);
+    strata_event start = event_of(STRATA_EVENT_MIGRATION_START, m, m->source);
+    /* without a transaction: the statement it starts at (strata.h) */
+    if (!s->single_tx && (m->d.no_transaction || m->d.batch || resume_at >= 0))
+        start.statement = resume_at < 0 ? 1 : resume_at + 1;
+    emit_ev(s, &start);
     if (s->single_tx && (m->d.no_transaction || m->d.batch))
         return set_error(s, STRATA_EINVAL,
                          "%s: a no-transaction or batch migration cannot run inside the "

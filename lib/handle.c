@@ -195,6 +195,7 @@ STRATA_EXPORT int strata_open(strata **out, const char *conninfo)
         sbuf_free(&b);
         return STRATA_ECONNECT;
     }
+    s->cancel = PQgetCancel(s->conn);
     conn_notices_owned(s);
     return STRATA_OK;
 }
@@ -214,16 +215,29 @@ STRATA_EXPORT int strata_open_conn(strata **out, struct pg_conn *conn)
         s->conn = NULL;
         return set_error(s, STRATA_ECONNECT, "the borrowed connection is not usable");
     }
+    s->cancel = PQgetCancel(conn);
     conn_notices_borrowed(s);
     if (secret_add(s, PQpass(conn)))
         return set_error(s, STRATA_ENOMEM, "out of memory");
     return STRATA_OK;
 }
 
+STRATA_EXPORT int strata_cancel(strata *s)
+{
+    char errbuf[256]; /* on the stack: async-signal-safe, as PQcancel is */
+    PGcancel *cancel = s ? s->cancel : NULL;
+    if (!cancel)
+        return STRATA_EINVAL;
+    return PQcancel(cancel, errbuf, (int)sizeof errbuf) ? STRATA_OK : STRATA_ECONNECT;
+}
+
 STRATA_EXPORT void strata_close(strata *s)
 {
     if (!s)
         return;
+    PGcancel *cancel = s->cancel;
+    s->cancel = NULL; /* before it is freed: strata_cancel may run in a signal handler */
+    PQfreeCancel(cancel);
     watch_close(s);
     testdb_pool_close(s);
     if (s->conn) {

@@ -135,6 +135,7 @@ bool parse_index_concurrently(const char *stmt, char **schema, char **relname, c
 /* ---- the handle (handle.c) ---- */
 struct strata {
     PGconn *conn;
+    PGcancel *cancel;         /* for strata_cancel (a signal handler); NULL if none */
     bool owns_conn;
     char *conninfo;           /* for the watcher connection; NULL if none */
     char **secrets;           /* every form of the password, masked in messages (secret.c) */

@@ -221,7 +221,9 @@ static int revert_one(run_ctx *rc, const migration *m)
     int res;
     int64_t t0 = now_ms();
     directives_clear(&tmp);
-    emit(s, STRATA_EVENT_REVERT_START, m, m->down_source);
+    strata_event start = event_of(STRATA_EVENT_REVERT_START, m, m->down_source);
+    start.statement = notx ? 1 : 0; /* without a transaction (strata.h) */
+    emit_ev(s, &start);
     s->cur_version = m->version;
     settings = down_settings_sql(s, m, !notx && !self);
     if (!del || !settings)

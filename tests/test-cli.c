@@ -500,6 +500,53 @@ START_TEST(interrupt_says_where)
 }
 END_TEST
 
+/* Defect 5: Ctrl-C during the first statement of a no-transaction migration
+ * (a CREATE INDEX CONCURRENTLY waiting on a snapshot held elsewhere) says it
+ * is left dirty, not rolled back, and cancels the statement on the server. */
+START_TEST(interrupt_first_notx_statement_cancels)
+{
+    test_write(mdir, "3_idx.sql", "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);\n");
+    PGconn *hold = test_connect();
+    PQclear(PQexec(hold, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+    PGresult *r = PQexec(hold, "SELECT count(*) FROM pg_class");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    char path[] = "/tmp/strata-cli-int-XXXXXX";
+    int fe = mkstemp(path);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fe, 2);
+        setenv("NO_COLOR", "1", 1);
+        /* a long lock timeout: the build waits for the snapshot, not retried */
+        execl(getenv("STRATA_CLI"), "strata", "-d", test_db_current(), "-m", mdir, "--lock-timeout", "60s",
+              "up", (char *)NULL);
+        _exit(127);
+    }
+    static const char running[] = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                  "AND query LIKE 'CREATE INDEX CONCURRENTLY users_id_idx%'";
+    for (int i = 0; i < 100 && test_query_long(running) == 0; i++)
+        usleep(100000);
+    long seen = test_query_long(running);
+    sleep(1);
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    close(fe);
+    slurp(path, err, sizeof err);
+    unlink(path);
+    long still = 1;
+    for (int i = 0; i < 50 && (still = test_query_long(running)) > 0; i++)
+        usleep(100000);
+    PQfinish(hold); /* only now: with the snapshot held, an uncancelled build keeps waiting */
+    ck_assert_int_eq(seen, 1);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "status %d: %s", st, err);
+    ck_assert_msg(strstr(err, "interrupted while applying 3 idx at statement 1"), "%s", err);
+    ck_assert_msg(strstr(err, "without a transaction") && strstr(err, "dirty"), "%s", err);
+    ck_assert_msg(!strstr(err, "rolled back"), "%s", err);
+    ck_assert_msg(still == 0, "the CREATE INDEX CONCURRENTLY still runs after strata exited");
+}
+END_TEST
+
 /* 10.6: up shows the lint errors of what it applies; lint says what it checked. */
 START_TEST(up_shows_lint_errors_lint_says_what)
 {
@@ -841,6 +888,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, up_to_and_phase_say_what_is_pending);
     tcase_add_test(tc, batch_progress_throttled_off_terminal);
     tcase_add_test(tc, interrupt_says_where);
+    tcase_add_test(tc, interrupt_first_notx_statement_cancels);
     tcase_add_test(tc, progress_fits_narrow_terminal);
     tcase_add_test(tc, up_shows_lint_errors_lint_says_what);
     tcase_add_test(tc, new_twice_and_nested_dir);

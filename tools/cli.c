@@ -30,6 +30,7 @@ static void done_free(cli_done_list *l)
 
 void cli_free(cli *c)
 {
+    cli_forget_interrupt();
     strata_close(c->s);
     c->s = NULL;
     done_free(&c->applied);

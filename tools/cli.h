@@ -80,8 +80,11 @@ bool cli_version_known(const cli *c, int64_t v);
 bool cli_chatty(const cli *c);
 void cli_done_add(cli_done_list *l, int64_t version, const char *name, int64_t ms);
 void cli_json_done(jw *w, const char *key, const cli_done_list *l);
-/* Ctrl-C: say where the run stopped and what the state is. */
+/* Ctrl-C (SIGINT, SIGTERM): cancel the running statement (strata_cancel),
+ * say where the run stopped and what the state is. */
 void cli_install_interrupt(cli *c);
+/* Before c->s is closed: a later Ctrl-C cancels nothing. */
+void cli_forget_interrupt(void);
 
 void cli_on_event(const strata_event *ev, void *payload);
 

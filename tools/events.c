@@ -13,8 +13,14 @@
  * in a static buffer (the only async-signal-safe way to say it). */
 static char interrupt_msg[1024];
 
+/* The handle whose running statement a Ctrl-C cancels (strata_cancel is
+ * async-signal-safe); NULL once the handle is closed. */
+static strata *volatile interrupt_handle;
+
 static void on_interrupt(int sig)
 {
+    if (interrupt_handle) /* or the server keeps running it after we exit */
+        (void)strata_cancel(interrupt_handle);
     size_t n = strlen(interrupt_msg);
     if (n && write(STDERR_FILENO, interrupt_msg, n) < 0)
         n = 0;
@@ -22,9 +28,14 @@ static void on_interrupt(int sig)
     raise(sig);
 }
 
+void cli_forget_interrupt(void)
+{
+    interrupt_handle = NULL;
+}
+
 void cli_install_interrupt(cli *c)
 {
-    (void)c;
+    interrupt_handle = c->s;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
@@ -77,6 +88,10 @@ static void track(const strata_event *ev)
         where.version = ev->version;
         where.revert = ev->type == STRATA_EVENT_REVERT_START;
         snprintf(where.name, sizeof where.name, "%s", ev->name ? ev->name : "");
+        /* the library says whether it runs without a transaction, and from
+         * which statement: right from the first statement */
+        where.notx = ev->statement > 0;
+        where.statements_done = ev->statement > 0 ? ev->statement - 1 : 0;
         break;
     case STRATA_EVENT_STATEMENT_DONE:
         where.notx = true;
