@@ -154,26 +154,9 @@ static void no_connection(dry *d, const char *what)
     say_buf(d, &b);
 }
 
-/* A history statement that is sent exactly as shown, with its `;`. */
-static void say_history(dry *d, char *sql, const char *what)
-{
-    sbuf b;
-    if (!d->s->conn) {
-        free(sql);
-        no_connection(d, what);
-        return;
-    }
-    sbuf_init(&b);
-    if (sql)
-        sbuf_printf(&b, "%s;", sql);
-    else
-        b.oom = true;
-    free(sql);
-    say_buf(d, &b);
-}
-
 /* A history statement holding a value known only at run time: shown as a
- * comment, the value named in angle brackets. */
+ * comment after @why, the value named in angle brackets; @why NULL: sent
+ * exactly as shown, with its `;`. */
 static void say_history_later(dry *d, char *sql, const char *what, const char *why)
 {
     sbuf b;
@@ -183,12 +166,19 @@ static void say_history_later(dry *d, char *sql, const char *what, const char *w
         return;
     }
     sbuf_init(&b);
-    if (sql)
+    if (!sql)
+        b.oom = true;
+    else if (why)
         sbuf_printf(&b, "-- %s:\n-- %s;", why, sql);
     else
-        b.oom = true;
+        sbuf_printf(&b, "%s;", sql);
     free(sql);
     say_buf(d, &b);
+}
+
+static void say_history(dry *d, char *sql, const char *what)
+{
+    say_history_later(d, sql, what, NULL);
 }
 
 /* The INSERT's applied_rank: the runner sends a number it reads under the
